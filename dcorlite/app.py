@@ -1,0 +1,85 @@
+"""The application factory."""
+import logging
+import os
+
+from flask import Flask, g, request
+
+from . import host
+from .actions import Action  # noqa: F401  (re-exported for plugins)
+from .config import DEFAULTS, load_config
+from .db import database, init_db, migrate
+from .plugins import get_plugin_manager
+from .storage import make_storage
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(config=None, *, instance_path=None, plugins=()):
+    """Build a dcorlite app.
+
+    :param config: mapping applied after all other configuration layers
+    :param instance_path: the instance folder (default ``$DCORLITE_INSTANCE``
+        or ``./instance``)
+    :param plugins: extra plugin objects to register (tests)
+    """
+    instance_path = os.path.abspath(
+        instance_path or os.environ.get("DCORLITE_INSTANCE") or "instance")
+    app = Flask("dcorlite", instance_path=instance_path, instance_relative_config=True)
+    pm = _configure_plugins(app, config, plugins)
+    load_config(app, host.collect("config_defaults", app=app, single=True), config)
+    _configure_database(app)
+    _configure_storage(app)
+    _configure_actions(app)
+    _configure_blueprints(app)
+    _configure_identity(app)
+    pm.hook.app_ready(app=app)
+    return app
+
+
+def _configure_plugins(app, config, plugins):
+    # The plugin list itself depends on configuration (DISABLED_PLUGINS), so
+    # read the layers that exist before plugins once up front.
+    early = dict(DEFAULTS)
+    early_app = Flask("dcorlite-early", instance_path=app.instance_path,
+                      instance_relative_config=True)
+    early_app.config.update(early)
+    early_app.config.from_pyfile("config.py", silent=True)
+    early_app.config.from_prefixed_env("DCORLITE")
+    early_app.config.update(config or {})
+    pm = get_plugin_manager(early_app.config, extra=plugins)
+    app.extensions["dcorlite"] = {"pm": pm}
+    return pm
+
+
+def _configure_database(app):
+    init_db(app)
+    migrate(host.collect("register_migrations", app=app, single=True))
+
+
+def _configure_storage(app):
+    backends = dict(host.collect("register_storage_backends", app=app, unique_by="key"))
+    app.extensions["dcorlite"]["storage"] = make_storage(app, backends)
+
+
+def _configure_actions(app):
+    actions = host.collect("register_actions", app=app, unique_by="name")
+    app.extensions["dcorlite"]["actions"] = {a.name: a for a in actions}
+
+
+def _configure_blueprints(app):
+    for blueprint in host.collect("register_blueprints", app=app):
+        app.register_blueprint(blueprint)
+
+
+def _configure_identity(app):
+    @app.before_request
+    def _identify():
+        g.user = host.first("authenticate_request", request=request)
+
+
+def current_user():
+    """The user making the current request, or None for anonymous."""
+    return g.get("user")
+
+
+__all__ = ["create_app", "current_user", "database"]

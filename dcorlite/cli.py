@@ -1,0 +1,227 @@
+"""The ``dcorlite`` command: ``dcorlite [--instance DIR] COMMAND``.
+
+The app is built lazily per command, so ``--help`` works without one.
+Plugins add commands through ``register_commands(cli)``.
+"""
+import os
+import sys
+
+import click
+
+from . import __version__
+
+
+class CliState:
+    """Carries the instance path and builds the app when a command needs it."""
+
+    def __init__(self, instance):
+        self.instance = os.path.abspath(instance)
+        self._app = None
+
+    @property
+    def app(self):
+        """The dcorlite app of this instance (created and migrated on first use)."""
+        if self._app is None:
+            from .app import create_app
+            self._app = create_app(instance_path=self.instance)
+        return self._app
+
+
+class DcorliteGroup(click.Group):
+    """Adds plugin commands lazily, the first time commands are listed or looked up."""
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self):
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from .config import DEFAULTS
+        from .plugins import get_plugin_manager
+        config = dict(DEFAULTS)
+        disabled = os.environ.get("DCORLITE_DISABLED_PLUGINS")
+        if disabled:
+            config["DISABLED_PLUGINS"] = [p.strip() for p in disabled.strip("[]").replace(
+                '"', "").split(",") if p.strip()]
+        get_plugin_manager(config).hook.register_commands(cli=self)
+
+    def list_commands(self, ctx):
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, cmd_name):
+        self._load_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+
+def _fail(exc):
+    """Turn a dcorlite error into a click error (stderr, exit status 1)."""
+    from .errors import ValidationError
+    if isinstance(exc, ValidationError):
+        text = "; ".join(f"{k}: {' '.join(v) if isinstance(v, list) else v}"
+                         for k, v in exc.errors.items())
+        raise click.ClickException(text)
+    raise click.ClickException(str(exc) or exc.__class__.__name__)
+
+
+@click.group(cls=DcorliteGroup)
+@click.option("--instance", envvar="DCORLITE_INSTANCE", default="instance",
+              show_default=True, type=click.Path(file_okay=False),
+              help="instance folder (configuration, database, files)")
+@click.version_option(__version__, prog_name="dcorlite")
+@click.pass_context
+def cli(ctx, instance):
+    """dcorlite: a self-contained repository for deformability cytometry data."""
+    ctx.obj = CliState(instance)
+
+
+@cli.command()
+@click.pass_obj
+def init(state):
+    """Create the instance folder and database (safe to run again)."""
+    state.app
+    click.echo(f"instance ready: {state.instance}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.pass_obj
+def serve(state, host, port, threads):
+    """Serve dcorlite with waitress (creates the instance on first start)."""
+    import waitress
+    from .models import User
+    app = state.app
+    with app.app_context():
+        has_users = User.select().exists()
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"dcorlite {__version__} serving {state.instance}")
+    click.echo(f"  URL: http://{shown}:{port}/  (API: http://{shown}:{port}/api/3/action/)")
+    if not has_users:
+        click.echo("  No users yet. Create an administrator and a token for DCOR-Aid:")
+        click.echo(f"    dcorlite --instance {state.instance} user add admin "
+                   "--email admin@example.org --sysadmin --password-stdin")
+        click.echo(f"    dcorlite --instance {state.instance} token create admin")
+    click.echo("  Log in with DCOR-Aid or dclab using that server URL and API token.")
+    sys.stdout.flush()
+    waitress.serve(app, host=host, port=port, threads=threads, ident="dcorlite",
+                   max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
+                   channel_timeout=300, clear_untrusted_proxy_headers=True)
+
+
+def _read_password(password, password_stdin, required):
+    if password and password_stdin:
+        raise click.UsageError("use either --password or --password-stdin")
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if password is None and required:
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@cli.group()
+def user():
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--email", required=True, help="e-mail address")
+@click.option("--password", default=None, help="password (≥ 8 characters)")
+@click.option("--password-stdin", is_flag=True, help="read the password from stdin")
+@click.option("--fullname", default="", help="full name")
+@click.option("--sysadmin", is_flag=True, help="make the user a sysadmin")
+@click.pass_obj
+def user_add(state, name, email, password, password_stdin, fullname, sysadmin):
+    """Create user NAME (no password: the user works with API tokens only)."""
+    from . import users
+    from .errors import DcorliteError
+    password = _read_password(password, password_stdin, required=False)
+    with state.app.app_context():
+        try:
+            created = users.create_user(name, email, password, sysadmin=sysadmin,
+                                        fullname=fullname)
+        except DcorliteError as exc:
+            _fail(exc)
+    click.echo(f"created user {created.name} ({created.id})"
+               + (" [sysadmin]" if created.sysadmin else ""))
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(state):
+    """List users: name, e-mail, sysadmin flag, id."""
+    from .models import User
+    with state.app.app_context():
+        for u in User.select().where(User.state == "active").order_by(User.name):
+            click.echo(f"{u.name}\t{u.email}\t{'sysadmin' if u.sysadmin else '-'}\t{u.id}")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password", default=None, help="new password (≥ 8 characters)")
+@click.option("--password-stdin", is_flag=True, help="read the password from stdin")
+@click.pass_obj
+def user_passwd(state, name, password, password_stdin):
+    """Set the password of user NAME."""
+    from . import users
+    from .errors import DcorliteError
+    password = _read_password(password, password_stdin, required=True)
+    with state.app.app_context():
+        try:
+            users.set_password(users.get_user(name), password)
+        except DcorliteError as exc:
+            _fail(exc)
+    click.echo(f"password of {name} changed")
+
+
+@user.command("sysadmin")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="take sysadmin rights away")
+@click.pass_obj
+def user_sysadmin(state, name, revoke):
+    """Grant (or with --revoke, remove) sysadmin rights of user NAME."""
+    from . import users
+    from .errors import DcorliteError
+    with state.app.app_context():
+        try:
+            target = users.get_user(name)
+        except DcorliteError as exc:
+            _fail(exc)
+        target.sysadmin = not revoke
+        target.save()
+    click.echo(f"{name} is {'no longer ' if revoke else ''}a sysadmin")
+
+
+@cli.group()
+def circle():
+    """Manage circles."""
+
+
+@circle.command("create")
+@click.argument("name")
+@click.option("--title", default="", help="human-readable title")
+@click.option("--admin", "admin_name", default=None, help="user who administers the circle")
+@click.pass_obj
+def circle_create(state, name, title, admin_name):
+    """Create circle NAME."""
+    from . import groups, users
+    from .errors import DcorliteError
+    with state.app.app_context():
+        try:
+            admin = users.get_user(admin_name) if admin_name else None
+            created = groups.create_group(name, True, creator=admin, title=title)
+        except DcorliteError as exc:
+            _fail(exc)
+    click.echo(f"created circle {created.name} ({created.id})")
+
+
+@cli.command("plugins")
+@click.pass_obj
+def plugins_cmd(state):
+    """List the loaded plugins and the hooks each implements."""
+    pm = state.app.extensions["dcorlite"]["pm"]
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        click.echo(f"{name}: {', '.join(hooks)}")

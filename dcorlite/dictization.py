@@ -1,0 +1,123 @@
+"""Turning model objects into the dicts CKAN clients expect."""
+import hashlib
+
+from flask import current_app, request
+
+from . import schemas
+from .models import DatasetGroup, Group, Membership, Resource, Tag
+
+
+def isoformat(value):
+    """Naive UTC ISO-8601 as CKAN prints it, or None."""
+    return value.isoformat() if value is not None else None
+
+
+def site_url():
+    """The public base URL of this server, without trailing slash."""
+    configured = current_app.config.get("SITE_URL")
+    if configured:
+        return configured.rstrip("/")
+    return request.host_url.rstrip("/") if request else ""
+
+
+def group_dict(group, **extra):
+    """The 10 CKAN group columns plus ``display_name`` and ``image_display_url``."""
+    result = {
+        "id": group.id, "name": group.name, "title": group.title,
+        "type": group.kind, "description": group.description, "image_url": "",
+        "created": isoformat(group.created), "is_organization": group.is_organization,
+        "approval_status": "approved", "state": group.state,
+        "display_name": group.display_name, "image_display_url": "",
+    }
+    result.update(extra)
+    return result
+
+
+def user_dict(user, private=False):
+    """A CKAN user dict; ``email`` only with ``private=True`` (self, sysadmin)."""
+    from .models import Dataset
+    email = user.email or ""
+    count = Dataset.select().where((Dataset.creator == user) & (Dataset.state != "deleted"))
+    if not private:
+        count = count.where((Dataset.state == "active") & (Dataset.private == False))  # noqa: E712
+    result = {
+        "id": user.id, "name": user.name, "fullname": user.fullname,
+        "display_name": user.display_name, "about": user.about,
+        "created": isoformat(user.created), "sysadmin": user.sysadmin,
+        "state": user.state, "image_url": "", "image_display_url": "",
+        "email_hash": hashlib.md5(email.strip().lower().encode()).hexdigest(),
+        "number_created_packages": count.count(),
+        "last_active": None, "activity_streams_email_notifications": False,
+    }
+    if private:
+        result["email"] = email
+        result["apikey"] = None
+    return result
+
+
+def resource_dict(resource, dataset_id=None):
+    """The CKAN resource dict with DCOR's extra fields and ``dc:``/``sp:`` keys."""
+    package_id = dataset_id or resource.dataset_id
+    result = {
+        "id": resource.id, "package_id": package_id, "name": resource.name,
+        "position": resource.position, "size": resource.size,
+        "mimetype": resource.mimetype or None, "mimetype_inner": None,
+        "format": resource.format, "sha256": resource.sha256 or None,
+        "etag": resource.etag or None, "hash": "",
+        "url": (f"{site_url()}/dataset/{package_id}/resource/{resource.id}"
+                f"/download/{resource.name.lower()}"),
+        "url_type": resource.url_type, "s3_available": resource.s3_available,
+        "description": resource.description, "state": "active",
+        "resource_type": None, "cache_url": None, "cache_last_updated": None,
+        "created": isoformat(resource.created),
+        "last_modified": isoformat(resource.last_modified),
+        "metadata_modified": isoformat(resource.last_modified),
+    }
+    result.update(resource.extras or {})
+    return result
+
+
+def package_dict(dataset):
+    """The full ``package_show`` dict of ``dataset`` (resources in upload order)."""
+    org = dataset.owner_org
+    titles = schemas.license_titles()
+    resources = list(Resource.select().where(Resource.dataset == dataset)
+                     .order_by(Resource.position))
+    tag_names = [t.name for t in Tag.select().where(Tag.dataset == dataset).order_by(Tag.name)]
+    groups = (Group.select().join(DatasetGroup, on=(DatasetGroup.group == Group.id))
+              .where(DatasetGroup.dataset == dataset))
+    group_items = sorted(
+        ({"id": g.id, "name": g.name, "title": g.title, "display_name": g.display_name,
+          "description": g.description, "image_display_url": ""} for g in groups),
+        key=lambda g: g["display_name"])
+    lic = next((lic for lic in schemas.licenses() if lic["id"] == dataset.license_id), None)
+    result = {
+        "id": dataset.id, "name": dataset.name, "title": dataset.title,
+        "type": "dataset", "state": dataset.state, "private": dataset.private,
+        "owner_org": org.id,
+        "organization": {k: v for k, v in group_dict(org).items()
+                         if k not in ("display_name", "image_display_url")},
+        "creator_user_id": dataset.creator_id,
+        "metadata_created": isoformat(dataset.created),
+        "metadata_modified": isoformat(dataset.modified),
+        "authors": dataset.authors, "doi": dataset.doi, "references": dataset.references,
+        "license_id": dataset.license_id,
+        "license_title": titles.get(dataset.license_id, dataset.license_id),
+        "isopen": bool(lic and lic.get("od_conformance") == "approved"),
+        "notes": dataset.notes, "num_resources": len(resources), "num_tags": len(tag_names),
+        "resources": [resource_dict(r, dataset.id) for r in resources],
+        "tags": [{"id": n, "name": n, "display_name": n, "state": "active",
+                  "vocabulary_id": None} for n in tag_names],
+        "groups": group_items, "extras": [],
+        "relationships_as_subject": [], "relationships_as_object": [],
+    }
+    if lic and lic.get("url"):
+        result["license_url"] = lic["url"]
+    return result
+
+
+def member_users(group):
+    """User dicts of a group's members, each with its ``capacity``."""
+    members = (Membership.select(Membership, Membership.user)
+               .where(Membership.group == group))
+    return [dict(user_dict(m.user), capacity=m.role) for m in members]

@@ -1,0 +1,110 @@
+"""Every hook a dcorlite plugin can implement.
+
+Plugins implement these with ``@dcorlite.hookimpl``; the host calls them only
+through :mod:`dcorlite.host`, always with keyword arguments. See
+``docs/plugin_hooks.md`` for the long form with examples.
+"""
+import pluggy
+
+hookspec = pluggy.HookspecMarker("dcorlite")
+
+
+# -- start-up: called once per app by create_app, in this order -------------
+
+@hookspec
+def config_defaults():
+    """Return a dict of this plugin's configuration defaults.
+
+    Keys are upper case and start with the plugin's name, e.g.
+    ``{"UPLOADS_URL_EXPIRY": 86400}``. Implemented by: uploads, dc_schemas.
+    """
+
+
+@hookspec
+def register_storage_backends():
+    """Return ``{scheme: StorageClass}`` for the ``STORAGE_URL`` schemes served.
+
+    Example: ``return {"file": LocalStorage}``. Implemented by: storage.local.
+    """
+
+
+@hookspec
+def register_migrations():
+    """Return ``(name, directory)`` of this plugin's own migrations, or None.
+
+    Migrations in ``directory`` run after the core ones with their own history
+    table ``migrations_<name>``. Implemented by: none of the built-ins yet.
+    """
+
+
+@hookspec
+def register_actions(app):
+    """Return a list of :class:`dcorlite.actions.Action` for ``/api/3/action``.
+
+    Example: ``return [Action("site_read", lambda ctx, data: True, get=True)]``.
+    Implemented by: ckan_api, tokens, uploads, dc_schemas.
+    """
+
+
+@hookspec
+def register_blueprints(app):
+    """Return a list of Flask blueprints to register.
+
+    Implemented by: ckan_api, uploads, dc_serve.
+    """
+
+
+@hookspec
+def register_commands(cli):
+    """Add click commands or groups to the ``dcorlite`` command group ``cli``.
+
+    Example: ``cli.add_command(my_group)``. Implemented by: tokens.
+    """
+
+
+@hookspec
+def app_ready(app):
+    """Called last in ``create_app``, with the app fully configured."""
+
+
+# -- per request / per call -----------------------------------------------
+
+@hookspec(firstresult=True)
+def authenticate_request(request):
+    """Return the :class:`dcorlite.models.User` making ``request``, or None.
+
+    The first non-None answer wins; None from every plugin means anonymous.
+    Implemented by: tokens (``Authorization`` / ``X-CKAN-API-Key`` header).
+    """
+
+
+@hookspec(firstresult=True)
+def search_datasets(query, user):
+    """Answer a dataset search; return a :class:`dcorlite.search.SearchResult`.
+
+    ``query`` is a :class:`dcorlite.search.SearchQuery` (parsed ``q``/``fq``,
+    paging, sort, flags); ``user`` the caller or None. The first non-None answer
+    wins. Implemented by: ckan_api (SQL fallback, ``trylast``).
+    """
+
+
+# -- lifecycle notifications: after commit, return values ignored ----------
+
+@hookspec
+def resource_created(resource):
+    """A resource was attached to a dataset (its file is in storage)."""
+
+
+@hookspec
+def dataset_changed(dataset, changes):
+    """A dataset was created or changed; ``changes`` is ``{field: (old, new)}``."""
+
+
+@hookspec
+def dataset_activated(dataset):
+    """A dataset went from draft to active."""
+
+
+@hookspec
+def dataset_deleted(dataset, purged):
+    """A dataset was deleted (``purged`` False) or purged for good (True)."""

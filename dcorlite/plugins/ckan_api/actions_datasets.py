@@ -1,0 +1,178 @@
+"""Dataset and resource actions."""
+from ... import authz, datasets, resources, rules, validation
+from ...actions import Action
+from ...dictization import package_dict, resource_dict
+from ...errors import NotAuthorized, ValidationError
+from ...models import Resource
+from ...storage import get_storage, resource_key
+from .params import required
+from .revise import parse_revision, resolve_selector
+
+#: Resource fields only the server sets.
+SERVER_SET = ("sha256", "etag", "size", "url_type", "mimetype")
+
+
+def dc_problems(resource):
+    """Problems dclab's sanity check finds in the file of ``resource``."""
+    storage = get_storage()
+    path = storage.local_path(resource_key(resource.id))
+    if path is None:
+        return ["File not available for checking"]
+    return rules.dc_sanity_problems(path)
+
+
+def package_show(context, data):
+    """Show a dataset by id or name."""
+    dataset = authz.get_dataset(required(data, "id", "name_or_id"), context["user"])
+    return package_dict(dataset)
+
+
+def package_create(context, data):
+    """Create a draft dataset (``authors``, ``license_id``, ``owner_org`` required)."""
+    return package_dict(datasets.create_dataset(context["user"], data))
+
+
+def package_patch(context, data):
+    """Change the given top-level fields of a dataset."""
+    user = context["user"]
+    authz.require_login(user, "edit packages")
+    dataset = authz.get_dataset(required(data, "id", "name"), user, need="edit")
+    fields = {k: v for k, v in data.items() if k not in ("id", "resources")}
+    if "resources" in data:
+        raise NotAuthorized("Resources cannot be replaced; use package_revise")
+    datasets.update_dataset(user, dataset, fields, dc_problems)
+    return package_dict(dataset)
+
+
+def package_revise(context, data):
+    """Change a dataset with ``match``/``update`` (CKAN's ``package_revise``).
+
+    New resources come from ``update__resources__extend`` with the ``id`` of a
+    finished upload, or with a file in ``update__resources__-1__upload``.
+    """
+    user = context["user"]
+    rev = parse_revision(data)
+    dataset = authz.get_dataset(rev.match.get("id") or rev.match.get("name"), user,
+                                need="edit")
+    _check_match(dataset, rev.match)
+    fields = dict(rev.fields)
+    state = fields.pop("state", None)
+    if fields:
+        datasets.update_dataset(user, dataset, fields)
+    existing = list(Resource.select().where(Resource.dataset == dataset)
+                    .order_by(Resource.position))
+    new = [dict(entry) for entry in rev.new_resources]
+    slots = existing + new
+    for selector, values in rev.resource_updates:
+        index = resolve_selector(selector, slots)
+        if index >= len(existing):
+            new[index - len(existing)].update(values)
+        else:
+            resources.update_resource(user, dataset, existing[index], values)
+    uploads = {}
+    for selector, upload in rev.uploads.items():
+        index = resolve_selector(selector, slots)
+        if index < len(existing):
+            raise NotAuthorized("The file of an existing resource cannot be replaced")
+        uploads[index - len(existing)] = upload
+    if new or uploads:
+        _attach_new(user, dataset, new, uploads)
+    if state is not None:
+        datasets.update_dataset(user, dataset, {"state": state}, dc_problems)
+    return {"package": package_dict(dataset)}
+
+
+def _check_match(dataset, match):
+    current = package_dict(dataset)
+    wrong = sorted(k for k, v in match.items()
+                   if k not in ("id", "name") and current.get(k) != v)
+    if match.get("id") not in (None, dataset.id) or match.get("name") not in (None, dataset.name):
+        wrong.append("id" if match.get("id") else "name")
+    if wrong:
+        raise ValidationError({"match": wrong})
+
+
+def _attach_new(user, dataset, entries, uploads):
+    storage = get_storage()
+    for index, entry in enumerate(entries):
+        forbidden = [k for k in SERVER_SET if entry.get(k) not in (None, "")]
+        if forbidden and not user.sysadmin:
+            raise NotAuthorized(f"Users may not set {', '.join(forbidden)} of a resource")
+        fields = {k: v for k, v in entry.items() if k == "description" or k.startswith("sp:")}
+        upload = uploads.get(index)
+        if upload is not None and hasattr(upload, "stream"):
+            name = entry.get("name") or upload.filename
+            resources.attach_stream(user, dataset, name, upload.stream, fields, storage)
+        elif entry.get("id"):
+            resources.attach_upload(user, dataset, entry["id"], entry.get("name"), fields,
+                                    storage)
+        else:
+            raise ValidationError({"resources": [
+                "A new resource needs the id of a finished upload "
+                "(resource_upload_s3_urls) or an uploaded file"]})
+
+
+def package_delete(context, data):
+    """Delete a draft dataset."""
+    user = context["user"]
+    authz.require_login(user, "delete packages")
+    dataset = authz.get_dataset(required(data, "id", "name"), user, need="edit")
+    datasets.delete_dataset(user, dataset)
+
+
+def dataset_purge(context, data):
+    """Remove a deleted dataset and its files for good."""
+    user = context["user"]
+    authz.require_login(user, "purge packages")
+    dataset = authz.get_dataset(required(data, "id", "name"), user, need="edit")
+    datasets.purge_dataset(user, dataset, get_storage())
+
+
+def resource_show(context, data):
+    """Show a resource by id."""
+    resource = authz.get_resource(required(data, "id"), context["user"])
+    return resource_dict(resource)
+
+
+def resource_patch(context, data):
+    """Change ``description`` and ``sp:*`` metadata of a resource of a draft."""
+    user = context["user"]
+    authz.require_login(user, "edit resources")
+    resource = authz.get_resource(required(data, "id"), user)
+    dataset = authz.get_dataset(resource.dataset_id, user, need="edit")
+    values = {k: v for k, v in data.items() if k != "id"}
+    return resource_dict(resources.update_resource(user, dataset, resource, values))
+
+
+def resource_delete(context, data):
+    """Resources are never deleted by users (DCOR rule)."""
+    user = context["user"]
+    authz.get_resource(required(data, "id"), user)
+    raise NotAuthorized("Deleting resources is not allowed")
+
+
+def package_list(context, data):
+    """Names of all active public datasets."""
+    from ...models import Dataset
+    limit = validation.as_natural(data.get("limit"), "limit")
+    offset = validation.as_natural(data.get("offset"), "offset", default=0)
+    query = (Dataset.select(Dataset.name)
+             .where((Dataset.state == "active") & (Dataset.private == False))  # noqa: E712
+             .order_by(Dataset.name).offset(offset))
+    if limit is not None:
+        query = query.limit(limit)
+    return [d.name for d in query]
+
+
+ACTIONS = [
+    Action("package_show", package_show, get=True),
+    Action("package_create", package_create),
+    Action("package_patch", package_patch),
+    Action("package_revise", package_revise),
+    Action("package_delete", package_delete),
+    Action("dataset_purge", dataset_purge),
+    Action("resource_show", resource_show, get=True),
+    Action("resource_patch", resource_patch),
+    Action("resource_delete", resource_delete),
+    Action("package_list", package_list, get=True),
+]

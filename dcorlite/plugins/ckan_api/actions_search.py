@@ -1,0 +1,57 @@
+"""``package_search``, ``tag_list`` and ``dataset_followee_list``."""
+from ... import host
+from ...actions import Action
+from ...dictization import package_dict
+from ...models import Dataset, Group, Tag
+from ...search import parse_search_params
+
+
+def _facet_items(field, counts, limit):
+    titles = {}
+    if field in ("organization", "groups"):
+        titles = {g.name: g.display_name
+                  for g in Group.select().where(Group.name.in_(list(counts)))}
+    items = [{"name": value, "display_name": titles.get(value, value), "count": n}
+             for value, n in counts.items()]
+    items.sort(key=lambda item: (-item["count"], item["display_name"]))
+    return items[:limit] if limit >= 0 else items
+
+
+def package_search(context, data):
+    """Search datasets with CKAN's ``q``/``fq``/``rows``/``start``/``sort`` semantics."""
+    query = parse_search_params(data)
+    result = host.first("search_datasets", query=query, user=context["user"])
+    by_id = {d.id: d for d in Dataset.select().where(Dataset.id.in_(result.ids))}
+    facets = {field: dict(list(counts.items())) for field, counts in result.facets.items()}
+    return {
+        "count": result.count,
+        "results": [package_dict(by_id[i]) for i in result.ids if i in by_id],
+        "sort": query.sort_text,
+        "facets": facets,
+        "search_facets": {field: {"title": field,
+                                  "items": _facet_items(field, counts, query.facet_limit)}
+                          for field, counts in result.facets.items()},
+    }
+
+
+def tag_list(context, data):
+    """Names of tags on active public datasets (optionally containing ``query``)."""
+    text = data.get("query") or data.get("q") or ""
+    query = (Tag.select(Tag.name).join(Dataset, on=(Tag.dataset == Dataset.id))
+             .where((Dataset.state == "active") & (Dataset.private == False))  # noqa: E712
+             .distinct().order_by(Tag.name))
+    if text:
+        query = query.where(Tag.name.contains(text))
+    return [t.name for t in query]
+
+
+def dataset_followee_list(context, data):
+    """Following datasets is not offered: always an empty list."""
+    return []
+
+
+ACTIONS = [
+    Action("package_search", package_search, get=True),
+    Action("tag_list", tag_list, get=True),
+    Action("dataset_followee_list", dataset_followee_list, get=True),
+]

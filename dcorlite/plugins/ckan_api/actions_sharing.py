@@ -1,0 +1,79 @@
+"""Dataset collaborators: sharing one dataset with individual users."""
+from ... import authz, users, validation
+from ...actions import Action
+from ...db import database
+from ...dictization import isoformat
+from ...errors import NotAuthorized, NotFound
+from ...models import Collaborator, utcnow
+from .params import required
+
+CAPACITIES = ("editor", "member")
+
+
+def _collab_dict(c):
+    return {"package_id": c.dataset_id, "user_id": c.user_id, "capacity": c.capacity,
+            "modified": isoformat(c.modified)}
+
+
+def _managed_dataset(context, data):
+    user = context["user"]
+    authz.require_login(user, "manage collaborators")
+    dataset = authz.get_dataset(required(data, "id"), user)
+    if not authz.can_manage_collaborators(user, dataset):
+        raise NotAuthorized(f"User {user.name} not authorized to manage collaborators "
+                            f"of {dataset.id}")
+    return dataset
+
+
+def package_collaborator_list(context, data):
+    """Users a dataset is shared with."""
+    dataset = _managed_dataset(context, data)
+    query = Collaborator.select().where(Collaborator.dataset == dataset)
+    if data.get("capacity"):
+        query = query.where(Collaborator.capacity == data["capacity"])
+    return [_collab_dict(c) for c in query]
+
+
+def package_collaborator_create(context, data):
+    """Share a dataset with a user as ``member`` (read) or ``editor``."""
+    dataset = _managed_dataset(context, data)
+    target = users.get_user(required(data, "user_id"))
+    capacity = validation.capacity(data.get("capacity") or "member", CAPACITIES)
+    with database.atomic():
+        collab, created = Collaborator.get_or_create(
+            dataset=dataset, user=target, defaults={"capacity": capacity})
+        if not created:
+            collab.capacity = capacity
+            collab.modified = utcnow()
+            collab.save()
+    return _collab_dict(collab)
+
+
+def package_collaborator_delete(context, data):
+    """Stop sharing a dataset with a user."""
+    dataset = _managed_dataset(context, data)
+    target = users.get_user(required(data, "user_id"))
+    deleted = Collaborator.delete().where((Collaborator.dataset == dataset)
+                                          & (Collaborator.user == target)).execute()
+    if not deleted:
+        raise NotFound(f"User {target.name} is not a collaborator on this dataset.")
+
+
+def package_collaborator_list_for_user(context, data):
+    """Datasets shared with a user (yourself unless sysadmin)."""
+    me = context["user"]
+    authz.require_login(me, "list collaborations")
+    target = users.get_user(data["id"]) if data.get("id") else me
+    authz.require_sysadmin_or_self(me, target, "list collaborations of other users")
+    query = Collaborator.select().where(Collaborator.user == target)
+    return [{"package_id": c.dataset_id, "capacity": c.capacity,
+             "modified": isoformat(c.modified)} for c in query]
+
+
+ACTIONS = [
+    Action("package_collaborator_list", package_collaborator_list, get=True),
+    Action("package_collaborator_create", package_collaborator_create),
+    Action("package_collaborator_delete", package_collaborator_delete),
+    Action("package_collaborator_list_for_user", package_collaborator_list_for_user,
+           get=True),
+]

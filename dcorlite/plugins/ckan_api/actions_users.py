@@ -1,0 +1,89 @@
+"""User actions: show, list, update, create, autocomplete."""
+from ... import authz, users, validation
+from ...actions import Action
+from ...dictization import user_dict
+from ...errors import NotAuthorized
+from ...models import User
+from .params import required
+
+UPDATABLE = ("fullname", "about", "email")
+
+
+def user_show(context, data):
+    """Show a user; without ``id`` the caller. Only yourself unless sysadmin."""
+    me = context["user"]
+    if me is None:
+        raise NotAuthorized()
+    target = users.get_user(data["id"]) if data.get("id") else me
+    authz.require_sysadmin_or_self(me, target, f"see user {target.name}")
+    return user_dict(target, private=True)
+
+
+def user_list(context, data):
+    """List users (sysadmins only; users have ``user_autocomplete``)."""
+    me = context["user"]
+    if me is None or not me.sysadmin:
+        raise NotAuthorized()
+    query = User.select().where(User.state == "active").order_by(User.name)
+    if data.get("q"):
+        query = query.where(User.name.contains(data["q"]) | User.fullname.contains(data["q"]))
+    if not validation.as_bool(data.get("all_fields", True), "all_fields"):
+        return [u.name for u in query]
+    return [user_dict(u) for u in query]
+
+
+def user_autocomplete(context, data):
+    """Users whose name or full name contains ``q`` (logged-in callers only)."""
+    if context["user"] is None:
+        raise NotAuthorized("User None not authorized to search users")
+    q = validation.as_str(data.get("q", ""), "q")
+    limit = validation.as_natural(data.get("limit"), "limit", default=20, maximum=1000)
+    query = User.select().where(User.state == "active")
+    if q:
+        query = query.where(User.name.contains(q) | User.fullname.contains(q)
+                            | User.email.contains(q))
+    return [{"id": u.id, "name": u.name, "fullname": u.fullname}
+            for u in query.order_by(User.name).limit(limit)]
+
+
+def user_update(context, data):
+    """Update ``fullname``, ``about``, ``email`` (and ``password``) of a user.
+
+    Read-only keys that clients send back from ``user_show`` are ignored.
+    """
+    me = context["user"]
+    if me is None:
+        raise NotAuthorized()
+    target = users.get_user(required(data, "id", "name"))
+    authz.require_sysadmin_or_self(me, target, f"edit user {target.name}")
+    if "fullname" in data:
+        target.fullname = validation.as_str(data["fullname"], "fullname", max_length=300)
+    if "about" in data:
+        target.about = validation.as_str(data["about"], "about", max_length=5000)
+    if data.get("email"):
+        target.email = users.clean_email(data["email"])
+    if data.get("password"):
+        users.set_password(target, data["password"])
+    target.save()
+    return user_dict(target, private=True)
+
+
+def user_create(context, data):
+    """Create a user (sysadmins only: users do not register themselves)."""
+    me = context["user"]
+    if me is None or not me.sysadmin:
+        raise NotAuthorized(f"User {me.name if me else None} not authorized to create users")
+    user = users.create_user(
+        required(data, "name"), required(data, "email"), data.get("password"),
+        sysadmin=validation.as_bool(data.get("sysadmin", False), "sysadmin"),
+        fullname=data.get("fullname", ""), about=data.get("about", ""))
+    return user_dict(user, private=True)
+
+
+ACTIONS = [
+    Action("user_show", user_show, get=True),
+    Action("user_list", user_list, get=True),
+    Action("user_autocomplete", user_autocomplete, get=True),
+    Action("user_update", user_update),
+    Action("user_create", user_create),
+]

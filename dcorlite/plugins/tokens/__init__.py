@@ -1,0 +1,25 @@
+"""API tokens: authentication by header, token actions and CLI commands."""
+from ... import hookimpl
+from . import actions, commands, logic
+
+
+@hookimpl
+def authenticate_request(request):
+    """The user of the raw token in ``Authorization`` (or ``X-CKAN-API-Key``)."""
+    text = (request.headers.get("Authorization", "").strip()
+            or request.headers.get("X-CKAN-API-Key", "").strip())
+    if not text:
+        return None
+    return logic.user_for_token(text)
+
+
+@hookimpl
+def register_actions(app):
+    """``api_token_create``, ``api_token_list``, ``api_token_revoke``."""
+    return actions.ACTIONS
+
+
+@hookimpl
+def register_commands(cli):
+    """``dcorlite token …``."""
+    cli.add_command(commands.token_group)

@@ -1,0 +1,59 @@
+"""``api_token_create``, ``api_token_list``, ``api_token_revoke``."""
+from ... import users
+from ...actions import Action
+from ...authz import require_sysadmin_or_self
+from ...errors import NotAuthorized, ValidationError
+from ...models import ApiToken
+from . import logic
+
+
+def _required(data, key, *aliases):
+    for k in (key,) + aliases:
+        if data.get(k):
+            return data[k]
+    raise ValidationError({key: ["Missing value"]})
+
+
+def api_token_create(context, data):
+    """Create a named token for ``user`` (yourself unless sysadmin)."""
+    user_key = _required(data, "user")
+    name = _required(data, "name")
+    target = users.get_user(user_key)
+    require_sysadmin_or_self(context["user"], target, "create API tokens")
+    return {"token": logic.create_token(target, name)}
+
+
+def api_token_list(context, data):
+    """The tokens of ``user_id`` (yourself unless sysadmin), without secrets."""
+    target = users.get_user(_required(data, "user_id", "user"))
+    require_sysadmin_or_self(context["user"], target, "list API tokens")
+    query = ApiToken.select().where(ApiToken.user == target).order_by(ApiToken.created_at)
+    return [logic.token_dict(t) for t in query]
+
+
+def api_token_revoke(context, data):
+    """Revoke a token given as ``token`` (its text) or ``jti`` (its id)."""
+    me = context["user"]
+    if me is None:
+        raise NotAuthorized()
+    if data.get("jti"):
+        token = ApiToken.get_or_none(ApiToken.id == data["jti"])
+    elif data.get("token"):
+        token = logic.find_token(data["token"])
+    else:
+        raise ValidationError({"token": ["Missing value"]})
+    if token is None:
+        if me.sysadmin:
+            return None
+        raise NotAuthorized()
+    if token.user_id != me.id and not me.sysadmin:
+        raise NotAuthorized()
+    logic.revoke(token.id)
+    return None
+
+
+ACTIONS = [
+    Action("api_token_create", api_token_create),
+    Action("api_token_list", api_token_list, get=True),
+    Action("api_token_revoke", api_token_revoke),
+]

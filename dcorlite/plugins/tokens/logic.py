@@ -1,0 +1,61 @@
+"""API tokens: ``<id>.<secret>``, only a SHA-256 digest of the secret is stored.
+
+Tokens consist of ``[0-9A-Za-z._-]`` and are 60 characters long, so DCOR-Aid
+treats them as revocable tokens (not as 36-character legacy keys).
+"""
+import hashlib
+import hmac
+import secrets
+
+from ...models import ApiToken, utcnow
+from ... import validation
+
+
+def _digest(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(user, name):
+    """Create a token for ``user`` labelled ``name`` and return its text (shown once)."""
+    name = validation.as_str(name, "name", max_length=validation.TOKEN_NAME_MAX)
+    if not name:
+        raise validation.missing("name")
+    token_id = secrets.token_urlsafe(12)
+    secret = secrets.token_urlsafe(32)
+    ApiToken.create(id=token_id, user=user, name=name, secret_hash=_digest(secret))
+    return f"{token_id}.{secret}"
+
+
+def find_token(text):
+    """Return the :class:`ApiToken` for token ``text``, or None if unknown/revoked."""
+    if not isinstance(text, str) or text.count(".") != 1:
+        return None
+    token_id, secret = text.strip().split(".")
+    token = ApiToken.get_or_none(ApiToken.id == token_id)
+    if token is None or not hmac.compare_digest(token.secret_hash, _digest(secret)):
+        return None
+    return token
+
+
+def user_for_token(text):
+    """Return the active user owning token ``text`` (and note the access), or None."""
+    token = find_token(text)
+    if token is None or token.user.state != "active":
+        return None
+    now = utcnow()
+    # Write at most once a minute per token; every request would otherwise write.
+    if token.last_access is None or (now - token.last_access).total_seconds() > 60:
+        ApiToken.update(last_access=now).where(ApiToken.id == token.id).execute()
+    return token.user
+
+
+def token_dict(token):
+    """The ``api_token_list`` entry of ``token`` (never the secret)."""
+    return {"id": token.id, "name": token.name, "user_id": token.user_id,
+            "created_at": token.created_at.isoformat(),
+            "last_access": token.last_access.isoformat() if token.last_access else None}
+
+
+def revoke(token_id):
+    """Delete the token with this id; return True if there was one."""
+    return ApiToken.delete().where(ApiToken.id == token_id).execute() > 0

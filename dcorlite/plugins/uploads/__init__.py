@@ -1,0 +1,54 @@
+"""Uploads: signed S3-style upload URLs, the endpoints behind them, cleanup."""
+import click
+
+from ... import hookimpl
+from . import actions, store, views
+
+
+@hookimpl
+def config_defaults():
+    """Upload settings (see docs/configuration.md)."""
+    return {
+        "UPLOADS_S3_URLS": True,          # False: answer like a server without the action
+        "UPLOADS_PART_SIZE": 2 ** 30,     # DCOR-Aid computes ceil(size / 1 GiB) parts
+        "UPLOADS_URL_EXPIRY": 86400,
+        "UPLOADS_MAX_SIZE": 2 ** 40,
+        "UPLOADS_STALE_HOURS": 24,
+    }
+
+
+@hookimpl
+def register_actions(app):
+    """``resource_upload_s3_urls``, unless ``UPLOADS_S3_URLS`` is off."""
+    return actions.ACTIONS if app.config["UPLOADS_S3_URLS"] else []
+
+
+@hookimpl
+def register_blueprints(app):
+    """The PUT/POST upload endpoints."""
+    return [views.bp]
+
+
+@click.group("uploads")
+def uploads_group():
+    """Uploads that were never attached to a dataset."""
+
+
+@uploads_group.command("cleanup")
+@click.option("--hours", type=float, default=None,
+              help="age after which an unattached upload is removed "
+                   "(default: UPLOADS_STALE_HOURS)")
+@click.pass_obj
+def cleanup(ctx, hours):
+    """Remove unattached uploads older than HOURS and their files."""
+    from ...storage import get_storage
+    app = ctx.app
+    with app.app_context():
+        hours = app.config["UPLOADS_STALE_HOURS"] if hours is None else hours
+        click.echo(f"removed {store.cleanup_stale(get_storage(app), hours)} stale uploads")
+
+
+@hookimpl
+def register_commands(cli):
+    """``dcorlite uploads cleanup``."""
+    cli.add_command(uploads_group)

@@ -1,0 +1,154 @@
+"""Attaching uploaded files to datasets and editing resource metadata.
+
+An upload lives under ``uploads/<id>`` until ``package_revise`` attaches it;
+only then does a :class:`Resource` row point at ``resource/…``. The file is
+moved before the row is committed, and moved back if the commit fails, so no
+resource is ever visible without its file.
+"""
+import logging
+import uuid
+
+import peewee as pw
+
+from . import host, rules, schemas, validation
+from .db import database
+from .errors import NotAuthorized, ValidationError
+from .models import Resource, Upload, utcnow
+from .storage import resource_key, upload_key
+
+logger = logging.getLogger(__name__)
+
+#: Resource fields a user may change (while the dataset is a draft).
+USER_EDITABLE = {"description"}
+SERVER_FIELDS = {"sha256", "etag", "size", "mimetype", "url_type", "s3_url", "format"}
+
+
+def clean_supplements(values):
+    """Validate ``sp:*`` keys of ``values`` against the supplement schema."""
+    clean = {}
+    for key, value in values.items():
+        if key.startswith("sp:"):
+            if value is None or value == "":
+                clean[key] = None
+            else:
+                clean[key] = validation.supplement_value(
+                    key, value, schemas.supplement_item(key))
+    return clean
+
+
+def _check_new_name(dataset, name, is_sysadmin):
+    name = validation.resource_name(name, is_sysadmin)
+    if Resource.select().where((Resource.dataset == dataset) & (Resource.name == name)).exists():
+        raise ValidationError({"name": [f"Resource with name '{name}' already exists "
+                                        "in this dataset"]})
+    return name
+
+
+def attach_upload(user, dataset, resource_id, name, fields, storage):
+    """Attach the finished upload ``resource_id`` to ``dataset`` as ``name``.
+
+    :raises NotAuthorized: dataset not a draft, upload unknown or not finished,
+        upload made for another circle
+    :raises ValidationError: bad or duplicate name, bad supplements
+    """
+    rules.check_can_add_resources(dataset, user.sysadmin)
+    resource_id = validation.as_uuid(resource_id)
+    name = _check_new_name(dataset, name, user.sysadmin)
+    extras = clean_supplements(fields)
+    upload = Upload.get_or_none(Upload.id == resource_id)
+    if (upload is None or not upload.complete
+            or upload.organization_id != dataset.owner_org_id):
+        raise NotAuthorized(f"Resource {resource_id} not available in storage!")
+    return _create(dataset, upload, name, fields, extras, storage)
+
+
+def attach_stream(user, dataset, name, stream, fields, storage):
+    """Store ``stream`` (legacy multipart upload) and attach it as ``name``."""
+    rules.check_can_add_resources(dataset, user.sysadmin)
+    name = _check_new_name(dataset, name, user.sysadmin)
+    extras = clean_supplements(fields)
+    rid = str(uuid.uuid4())
+    try:
+        written = storage.write_stream(upload_key(rid), stream)
+    except Exception:
+        storage.delete(upload_key(rid))
+        raise
+    upload = Upload(id=rid, user=user, organization=dataset.owner_org_id,
+                    file_size=written.size, num_parts=1, etag=written.md5,
+                    sha256=written.sha256, complete=True)
+    upload.save(force_insert=True)
+    resource = _create(dataset, upload, name, fields, extras, storage, url_type="upload")
+    return resource
+
+
+def _create(dataset, upload, name, fields, extras, storage, url_type="s3_upload"):
+    staged, final = upload_key(upload.id), resource_key(upload.id)
+    if storage.exists(staged):
+        storage.move(staged, final)
+    elif not storage.exists(final):  # moved by an attach that crashed before commit
+        raise NotAuthorized(f"Resource {upload.id} not available in storage!")
+    try:
+        with database.atomic():
+            position = (Resource.select(pw.fn.MAX(Resource.position))
+                        .where(Resource.dataset == dataset).scalar())
+            resource = Resource.create(
+                id=upload.id, dataset=dataset, name=name,
+                position=0 if position is None else position + 1,
+                size=upload.file_size, mimetype=rules.mimetype_for(name),
+                sha256=upload.sha256, etag=upload.etag, url_type=url_type,
+                s3_available=True,
+                description=validation.as_str(fields.get("description"), "description"),
+                extras={k: v for k, v in extras.items() if v is not None})
+            upload.delete_instance()
+            dataset.modified = utcnow()
+            dataset.save()
+    except pw.IntegrityError:
+        storage.move(final, staged)
+        raise ValidationError({"name": [f"Resource with name '{name}' already exists "
+                                        "in this dataset"]}) from None
+    except Exception:
+        storage.move(final, staged)
+        raise
+    host.notify("resource_created", resource=resource)
+    return resource
+
+
+def update_resource(user, dataset, resource, values):
+    """Change ``description`` and ``sp:*`` keys of a resource of a draft.
+
+    :raises NotAuthorized: active dataset, or a field users may not change
+    """
+    changes = {k: v for k, v in values.items() if k != "id"}
+    for key, value in changes.items():
+        current = resource_value(resource, key)
+        if key in USER_EDITABLE or key.startswith("sp:") or current == value:
+            continue
+        raise NotAuthorized(f"Changing '{key}' of a resource is not allowed")
+    if not changes:
+        return resource
+    if dataset.state != "draft" and not user.sysadmin:
+        if any(resource_value(resource, k) != v for k, v in changes.items()):
+            raise NotAuthorized("Resources of non-draft datasets cannot be changed")
+        return resource
+    extras = dict(resource.extras or {})
+    for key, value in clean_supplements(changes).items():
+        if value is None:
+            extras.pop(key, None)
+        else:
+            extras[key] = value
+    with database.atomic():
+        if "description" in changes:
+            resource.description = validation.as_str(changes["description"], "description")
+        resource.extras = extras
+        resource.last_modified = utcnow()
+        resource.save()
+        dataset.modified = utcnow()
+        dataset.save()
+    return resource
+
+
+def resource_value(resource, key):
+    """The current value of ``key`` as ``resource_show`` reports it."""
+    if key.startswith(("sp:", "dc:")):
+        return (resource.extras or {}).get(key)
+    return getattr(resource, key, None)

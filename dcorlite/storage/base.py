@@ -1,0 +1,143 @@
+"""The storage interface every backend implements.
+
+Objects are addressed by keys that dcorlite builds itself from uuids
+(:func:`resource_key`, :func:`upload_key`); a user-supplied name never
+becomes part of a key.
+"""
+import abc
+import dataclasses
+import hashlib
+import re
+
+CHUNK_SIZE = 4 * 1024 * 1024
+
+_KEY_RE = re.compile(r"^[a-z_]+(/[0-9a-z_-]+)*(\.[a-z0-9]+)?$")
+_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def check_key(key):
+    """Return ``key`` if it is a well-formed storage key.
+
+    :raises ValueError: for anything else (``..``, absolute paths, odd characters)
+    """
+    if not isinstance(key, str) or not _KEY_RE.match(key) or ".." in key:
+        raise ValueError(f"invalid storage key: {key!r}")
+    return key
+
+
+def _check_uuid(value):
+    if not isinstance(value, str) or not _UUID_RE.match(value):
+        raise ValueError(f"not a resource id: {value!r}")
+    return value
+
+
+def resource_key(resource_id, artifact="resource"):
+    """Key of a resource's file (``artifact="resource"``) or a derived artifact."""
+    rid = _check_uuid(resource_id)
+    return f"{artifact}/{rid[:3]}/{rid[3:6]}/{rid[6:]}"
+
+
+def upload_key(upload_id):
+    """Key of an upload that is not attached to a dataset yet."""
+    return f"uploads/{_check_uuid(upload_id)}"
+
+
+@dataclasses.dataclass
+class WriteResult:
+    """What :meth:`Storage.write_stream` wrote."""
+
+    size: int
+    md5: str
+    sha256: str = ""
+
+
+class Storage(abc.ABC):
+    """Where files live. Selected by the scheme of ``STORAGE_URL``."""
+
+    def __init__(self, url, app=None):
+        self.url = url
+
+    @abc.abstractmethod
+    def write_stream(self, key, stream, offset=0, length=None, hashers=()):
+        """Write ``stream`` into object ``key`` at ``offset`` in constant memory.
+
+        MD5 (and SHA-256 unless ``hashers`` carries its own) are computed over
+        the written bytes while streaming.
+
+        :param length: bytes to read; fewer bytes in the stream is an error
+        :param hashers: extra hashlib objects fed with the same bytes
+        :returns: :class:`WriteResult`
+        :raises IOError: if the stream ends before ``length`` bytes
+        """
+
+    @abc.abstractmethod
+    def open_range(self, key, start=0, length=None):
+        """Return a binary file object positioned at ``start``.
+
+        The caller reads at most ``length`` bytes and closes it.
+        """
+
+    @abc.abstractmethod
+    def exists(self, key):
+        """Return True if object ``key`` exists."""
+
+    @abc.abstractmethod
+    def size(self, key):
+        """Return the size of object ``key`` in bytes."""
+
+    @abc.abstractmethod
+    def delete(self, key):
+        """Delete object ``key``; a missing object is not an error."""
+
+    @abc.abstractmethod
+    def move(self, src, dst):
+        """Atomically rename object ``src`` to ``dst``."""
+
+    @abc.abstractmethod
+    def list_keys(self, prefix):
+        """Yield ``(key, modified_timestamp)`` for objects below ``prefix``."""
+
+    def local_path(self, key):
+        """Return a file system path of ``key`` if the backend has one, else None."""
+        return None
+
+    def signed_url(self, key, expires_in):
+        """Return a URL that serves ``key`` without further authorization.
+
+        Backends that cannot sign (local disk) return None; dcorlite then signs
+        its own download route instead.
+        """
+        return None
+
+    def upload_urls(self, key, file_size, num_parts, expires_in):
+        """Return presigned upload URLs, or None to use dcorlite's own endpoints."""
+        return None
+
+
+def hash_stream(stream, length=None, hashers=(), sink=None):
+    """Read ``stream`` in chunks, feed MD5, SHA-256 and ``hashers``, write to ``sink``.
+
+    :returns: :class:`WriteResult`
+    :raises IOError: if ``length`` is given and the stream ends early
+    """
+    md5 = hashlib.md5()
+    sha = hashlib.sha256()
+    size = 0
+    remaining = length
+    while remaining is None or remaining > 0:
+        want = CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining)
+        chunk = stream.read(want)
+        if not chunk:
+            break
+        md5.update(chunk)
+        sha.update(chunk)
+        for hasher in hashers:
+            hasher.update(chunk)
+        if sink is not None:
+            sink.write(chunk)
+        size += len(chunk)
+        if remaining is not None:
+            remaining -= len(chunk)
+    if length is not None and size != length:
+        raise IOError(f"stream ended after {size} of {length} bytes")
+    return WriteResult(size=size, md5=md5.hexdigest(), sha256=sha.hexdigest())

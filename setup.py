@@ -1,0 +1,44 @@
+"""dcorlite: a small, self-contained repository for deformability cytometry data."""
+from setuptools import find_packages, setup
+
+setup(
+    name="dcorlite",
+    version="0.1.0",
+    description="Self-contained DCOR-compatible repository for RT-DC data",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["dcorlite", "dcorlite.*"]),
+    include_package_data=True,
+    package_data={"dcorlite": ["migrations/*.py", "plugins/*/data/*.json",
+                               "plugins/*/templates/**/*", "plugins/*/static/**/*"]},
+    install_requires=[
+        "flask==3.1.3",
+        "werkzeug==3.1.8",
+        "flask-login==0.6.3",
+        "peewee==4.5.3",
+        "huey==3.5.4",
+        "pluggy==1.6.0",
+        "click==8.4.0",
+        "waitress==3.0.2",
+        "whoosh==2.7.4",
+        "cryptography==48.0.0",
+        "dclab[dcor,http]==0.73.4",
+        "h5py==3.16.0",
+        "numpy==2.4.6",
+        "python-slugify==9.2.0",
+        "boto3==1.43.11",
+        "matplotlib==3.11.2",
+    ],
+    extras_require={
+        "postgresql": ["psycopg2-binary==2.9.13"],
+        "test": [
+            "pytest==9.0.3",
+            "requests==2.34.2",
+            "psycopg2-binary==2.9.13",
+            "dcoraid==1.1.3",
+            "ckanapi==4.11",
+        ],
+    },
+    entry_points={"console_scripts": ["dcorlite=dcorlite.cli:cli"]},
+)
