@@ -30,7 +30,8 @@ def ranged_response(storage, key, size, etag, download_name=None, mimetype=None)
         return Response(status=304, headers=headers)
     start, length, status = 0, size, 200
     rng = request.range
-    if rng is not None and (not request.if_range or request.if_range.etag == etag):
+    if_range = request.headers.get("If-Range")
+    if rng is not None and (if_range is None or if_range.strip('"') == etag):
         span = rng.range_for_length(size)
         if span is None:
             headers["Content-Range"] = f"bytes */{size}"
