@@ -25,7 +25,7 @@ def open_database(url):
     """Return a peewee database for ``url`` (``sqlite:///…`` or ``postgresql://…``)."""
     if url.startswith("sqlite"):
         return connect(url, pragmas=SQLITE_PRAGMAS)
-    return connect(url, autorollback=True)
+    return connect(url)
 
 
 def init_db(app):
