@@ -10,8 +10,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["dcorlite", "dcorlite.*"]),
     include_package_data=True,
-    package_data={"dcorlite": ["migrations/*.py", "plugins/*/data/*.json",
-                               "plugins/*/templates/**/*", "plugins/*/static/**/*"]},
+    package_data={"dcorlite": ["migrations/*.py", "data/*.json", "data/*/*.json"]},
     install_requires=[
         "flask==3.1.3",
         "werkzeug==3.1.8",

@@ -12,7 +12,7 @@ from dcoraid.api.dataset import resource_add
 from dcoraid.download.job import DownloadJob
 from dcoraid.upload import task
 
-pytestmark = pytest.mark.sqlite_only
+sqlite_only = pytest.mark.sqlite_only
 
 
 @pytest.fixture
@@ -73,6 +73,7 @@ def test_upload_verify_activate_search_download(live_server, owner, rtdc_path, t
                                          else tmp_path / res["name"]).read_bytes()
 
 
+@sqlite_only
 def test_resumed_download_completes_and_verifies(live_server, owner, rtdc_path, tmp_path):
     api = dcoraid_api(live_server, owner)
     ds = new_draft(api)
@@ -89,6 +90,7 @@ def test_resumed_download_completes_and_verifies(live_server, owner, rtdc_path, 
     assert job.path.read_bytes() == content
 
 
+@sqlite_only
 def test_adding_resource_to_active_dataset_is_forbidden(live_server, owner, rtdc_path,
                                                         tmp_path):
     api = dcoraid_api(live_server, owner)
@@ -101,6 +103,7 @@ def test_adding_resource_to_active_dataset_is_forbidden(live_server, owner, rtdc
         resource_add(ds["id"], extra, api=api)
 
 
+@sqlite_only
 def test_duplicate_resource_name_conflicts(live_server, owner, rtdc_path):
     api = dcoraid_api(live_server, owner)
     ds = new_draft(api)
@@ -109,6 +112,7 @@ def test_duplicate_resource_name_conflicts(live_server, owner, rtdc_path):
         resource_add(ds["id"], rtdc_path, api=api, exist_ok=False)
 
 
+@sqlite_only
 def test_invalid_rtdc_cannot_activate(live_server, owner, tmp_path):
     api = dcoraid_api(live_server, owner)
     ds = new_draft(api)
@@ -120,6 +124,7 @@ def test_invalid_rtdc_cannot_activate(live_server, owner, tmp_path):
     assert api.get("package_show", id=ds["id"])["state"] == "draft"
 
 
+@sqlite_only
 def test_missing_authors_and_license_conflict(live_server, owner):
     api = dcoraid_api(live_server, owner)
     with pytest.raises(errors.APIConflictError, match=r"authors: \['Missing value'\]"):
@@ -129,6 +134,7 @@ def test_missing_authors_and_license_conflict(live_server, owner):
         dataset_create({"title": "x", "authors": "A", "owner_org": "alice-circle"}, api=api)
 
 
+@sqlite_only
 def test_draft_delete_and_purge(live_server, owner):
     api = dcoraid_api(live_server, owner)
     ds = new_draft(api)
@@ -138,6 +144,7 @@ def test_draft_delete_and_purge(live_server, owner):
         api.get("package_show", id=ds["id"])
 
 
+@sqlite_only
 def test_collection_and_sharing(live_server, owner, make_user, rtdc_path, tmp_path):
     api = dcoraid_api(live_server, owner)
     bob = make_user("bobby")
@@ -174,6 +181,7 @@ def ds_resource_id(api, ds):
     return api.get("package_show", id=ds["id"])["resources"][0]["id"]
 
 
+@sqlite_only
 def test_upload_task_cli(live_server, owner, rtdc_path, tmp_path):
     text = tmp_path / "comment.txt"
     text.write_text("abcde\n")
