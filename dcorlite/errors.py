@@ -28,30 +28,30 @@ class BadRequest(DcorliteError):
     ckan_type = "Bad Request"
 
 
-class NotAuthorized(DcorliteError):
+class _PrefixedError(DcorliteError):
+    """An error whose CKAN message is ``"<prefix>: <message>"`` (or just the prefix)."""
+
+    prefix = ""
+
+    def error_dict(self):
+        text = f"{self.prefix}: {self.message}" if self.message else self.prefix
+        return {"__type": self.ckan_type, "message": text}
+
+
+class NotAuthorized(_PrefixedError):
     """The caller may see the object but not do this (403)."""
 
     status = 403
     ckan_type = "Authorization Error"
-
-    def error_dict(self):
-        text = "Access denied"
-        if self.message:
-            text += f": {self.message}"
-        return {"__type": self.ckan_type, "message": text}
+    prefix = "Access denied"
 
 
-class NotFound(DcorliteError):
+class NotFound(_PrefixedError):
     """The object does not exist or the caller may not see it (404)."""
 
     status = 404
     ckan_type = "Not Found Error"
-
-    def error_dict(self):
-        text = "Not found"
-        if self.message:
-            text += f": {self.message}"
-        return {"__type": self.ckan_type, "message": text}
+    prefix = "Not found"
 
 
 class ValidationError(DcorliteError):
@@ -76,25 +76,20 @@ class ValidationError(DcorliteError):
         return result
 
 
-class SearchQueryError(DcorliteError):
+class SearchQueryError(_PrefixedError):
     """A ``package_search`` parameter that cannot be used (400)."""
 
     status = 400
     ckan_type = "Search Query Error"
-
-    def error_dict(self):
-        return {"__type": self.ckan_type,
-                "message": f"Search Query is invalid: {self.message}"}
+    prefix = "Search Query is invalid"
 
 
-class SearchError(DcorliteError):
+class SearchError(_PrefixedError):
     """A query that cannot be parsed (409)."""
 
     status = 409
     ckan_type = "Search Error"
-
-    def error_dict(self):
-        return {"__type": self.ckan_type, "message": f"Search error: {self.message}"}
+    prefix = "Search error"
 
 
 class StartupError(Exception):
