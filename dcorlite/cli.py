@@ -3,6 +3,7 @@
 The app is built lazily per command, so ``--help`` works without one.
 Plugins add commands through ``register_commands(cli)``.
 """
+import json
 import os
 import sys
 
@@ -43,6 +44,14 @@ class DcorliteGroup(click.Group):
         if disabled:
             config["DISABLED_PLUGINS"] = [p.strip() for p in disabled.strip("[]").replace(
                 '"', "").split(",") if p.strip()]
+        entry_points = os.environ.get("DCORLITE_LOAD_ENTRY_POINTS")
+        if entry_points is not None:
+            # Read as create_app reads it (Flask's from_prefixed_env: JSON, else text),
+            # so "false" keeps a broken third-party plugin out of the CLI too.
+            try:
+                config["LOAD_ENTRY_POINTS"] = json.loads(entry_points)
+            except ValueError:
+                config["LOAD_ENTRY_POINTS"] = entry_points
         get_plugin_manager(config).hook.register_commands(cli=self)
 
     def list_commands(self, ctx):
@@ -107,7 +116,8 @@ def serve(state, host, port, threads):
     sys.stdout.flush()
     waitress.serve(app, host=host, port=port, threads=threads, ident="dcorlite",
                    max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
-                   channel_timeout=300, clear_untrusted_proxy_headers=True)
+                   channel_timeout=300, clear_untrusted_proxy_headers=True,
+                   recv_bytes=2 ** 18)
 
 
 def _read_password(password, password_stdin, required):

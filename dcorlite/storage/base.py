@@ -5,6 +5,7 @@ Objects are addressed by keys that dcorlite builds itself from uuids
 becomes part of a key.
 """
 import abc
+import concurrent.futures
 import dataclasses
 import hashlib
 import re
@@ -117,27 +118,37 @@ class Storage(abc.ABC):
 def hash_stream(stream, length=None, hashers=(), sink=None):
     """Read ``stream`` in chunks, feed MD5, SHA-256 and ``hashers``, write to ``sink``.
 
+    SHA-256 and the extra hashers run in a helper thread while this thread
+    computes MD5 and writes (hashlib releases the GIL), which roughly doubles
+    the throughput on two cores.
+
     :returns: :class:`WriteResult`
     :raises IOError: if ``length`` is given and the stream ends early
     """
     md5 = hashlib.md5()
-    sha = hashlib.sha256()
+    side = [hashlib.sha256(), *hashers]
     size = 0
-    remaining = length
-    while remaining is None or remaining > 0:
-        want = CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining)
-        chunk = stream.read(want)
-        if not chunk:
-            break
-        md5.update(chunk)
-        sha.update(chunk)
-        for hasher in hashers:
-            hasher.update(chunk)
-        if sink is not None:
-            sink.write(chunk)
-        size += len(chunk)
-        if remaining is not None:
-            remaining -= len(chunk)
+    pending = None
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="dcorlite-hash") as pool:
+        while length is None or size < length:
+            want = CHUNK_SIZE if length is None else min(CHUNK_SIZE, length - size)
+            chunk = stream.read(want)
+            if not chunk:
+                break
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(_update_all, side, chunk)
+            md5.update(chunk)
+            if sink is not None:
+                sink.write(chunk)
+            size += len(chunk)
+        if pending is not None:
+            pending.result()
     if length is not None and size != length:
         raise IOError(f"stream ended after {size} of {length} bytes")
-    return WriteResult(size=size, md5=md5.hexdigest(), sha256=sha.hexdigest())
+    return WriteResult(size=size, md5=md5.hexdigest(), sha256=side[0].hexdigest())
+
+
+def _update_all(hashers, chunk):
+    for hasher in hashers:
+        hasher.update(chunk)
