@@ -6,7 +6,7 @@ from flask import Flask, g, request
 
 from . import host
 from .actions import Action  # noqa: F401  (re-exported for plugins)
-from .config import DEFAULTS, load_config
+from .config import early_config, load_config
 from .db import database, init_db, migrate
 from .plugins import get_plugin_manager
 from .storage import make_storage
@@ -37,16 +37,7 @@ def create_app(config=None, *, instance_path=None, plugins=()):
 
 
 def _configure_plugins(app, config, plugins):
-    # The plugin list itself depends on configuration (DISABLED_PLUGINS), so
-    # read the layers that exist before plugins once up front.
-    early = dict(DEFAULTS)
-    early_app = Flask("dcorlite-early", instance_path=app.instance_path,
-                      instance_relative_config=True)
-    early_app.config.update(early)
-    early_app.config.from_pyfile("config.py", silent=True)
-    early_app.config.from_prefixed_env("DCORLITE")
-    early_app.config.update(config or {})
-    pm = get_plugin_manager(early_app.config, extra=plugins)
+    pm = get_plugin_manager(early_config(app.instance_path, config), extra=plugins)
     app.extensions["dcorlite"] = {"pm": pm}
     return pm
 

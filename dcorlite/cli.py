@@ -3,7 +3,6 @@
 The app is built lazily per command, so ``--help`` works without one.
 Plugins add commands through ``register_commands(cli)``.
 """
-import json
 import os
 import sys
 
@@ -33,33 +32,23 @@ class DcorliteGroup(click.Group):
 
     _plugins_loaded = False
 
-    def _load_plugin_commands(self):
+    def _load_plugin_commands(self, ctx):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        from .config import DEFAULTS
+        from .config import early_config
         from .plugins import get_plugin_manager
-        config = dict(DEFAULTS)
-        disabled = os.environ.get("DCORLITE_DISABLED_PLUGINS")
-        if disabled:
-            config["DISABLED_PLUGINS"] = [p.strip() for p in disabled.strip("[]").replace(
-                '"', "").split(",") if p.strip()]
-        entry_points = os.environ.get("DCORLITE_LOAD_ENTRY_POINTS")
-        if entry_points is not None:
-            # Read as create_app reads it (Flask's from_prefixed_env: JSON, else text),
-            # so "false" keeps a broken third-party plugin out of the CLI too.
-            try:
-                config["LOAD_ENTRY_POINTS"] = json.loads(entry_points)
-            except ValueError:
-                config["LOAD_ENTRY_POINTS"] = entry_points
+        instance = (ctx.params.get("instance") if ctx is not None else None) or \
+            os.environ.get("DCORLITE_INSTANCE") or "instance"
+        config = early_config(os.path.abspath(instance))
         get_plugin_manager(config).hook.register_commands(cli=self)
 
     def list_commands(self, ctx):
-        self._load_plugin_commands()
+        self._load_plugin_commands(ctx)
         return super().list_commands(ctx)
 
     def get_command(self, ctx, cmd_name):
-        self._load_plugin_commands()
+        self._load_plugin_commands(ctx)
         return super().get_command(ctx, cmd_name)
 
 
@@ -232,6 +221,9 @@ def circle_create(state, name, title, admin_name):
 def plugins_cmd(state):
     """List the loaded plugins and the hooks each implements."""
     pm = state.app.extensions["dcorlite"]["pm"]
+    versions = {id(plugin): f"{dist.project_name} {dist.version}"
+                for plugin, dist in pm.list_plugin_distinfo()}
     for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
-        click.echo(f"{name}: {', '.join(hooks)}")
+        origin = versions.get(id(plugin), f"dcorlite {__version__} (built-in)")
+        click.echo(f"{name} [{origin}]: {', '.join(hooks)}")

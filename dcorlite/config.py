@@ -7,6 +7,8 @@ passed to :func:`dcorlite.app.create_app`.
 import os
 import secrets
 
+from flask import Config
+
 #: Core settings; every key is documented in ``docs/configuration.md``.
 DEFAULTS = {
     # SECRET_KEY signs sessions and upload/download URLs; when unset it is
@@ -26,6 +28,28 @@ DEFAULTS = {
 }
 
 
+def early_config(instance_path, overrides=None):
+    """The configuration layers that exist before plugins are loaded.
+
+    Which plugins load (``DISABLED_PLUGINS``, ``LOAD_ENTRY_POINTS``) is itself
+    configuration, so the core defaults, the instance file, the environment and
+    ``overrides`` are read once before the plugin manager is built.
+    """
+    config = Config(instance_path, DEFAULTS)
+    config.from_pyfile("config.py", silent=True)
+    config.from_prefixed_env("DCORLITE")
+    config.update(overrides or {})
+    config["DISABLED_PLUGINS"] = name_list(config["DISABLED_PLUGINS"])
+    return config
+
+
+def name_list(value):
+    """Accept a list of names or a comma-separated string (``"a, b"``)."""
+    if isinstance(value, str):
+        return [name.strip() for name in value.split(",") if name.strip()]
+    return list(value or [])
+
+
 def load_config(app, plugin_defaults, overrides=None):
     """Fill ``app.config`` from all layers and resolve instance paths.
 
@@ -39,6 +63,7 @@ def load_config(app, plugin_defaults, overrides=None):
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("DCORLITE")
     app.config.update(overrides or {})
+    app.config["DISABLED_PLUGINS"] = name_list(app.config["DISABLED_PLUGINS"])
     _resolve_paths(app)
 
 

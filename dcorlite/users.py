@@ -75,5 +75,5 @@ def get_user(id_or_name):
     user = User.get_or_none(((User.id == id_or_name) | (User.name == id_or_name))
                             & (User.state == "active"))
     if user is None:
-        raise NotFound("User not found")
+        raise NotFound(f"User '{id_or_name}' not found")
     return user
