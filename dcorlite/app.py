@@ -8,6 +8,8 @@ from . import host
 from .actions import Action  # noqa: F401  (re-exported for plugins)
 from .config import early_config, load_config
 from .db import database, init_db, migrate
+from .jobs.ordering import order_jobs
+from .jobs.queue import make_huey
 from .plugins import get_plugin_manager
 from .storage import make_storage
 
@@ -30,6 +32,7 @@ def create_app(config=None, *, instance_path=None, plugins=()):
     _configure_database(app)
     _configure_storage(app)
     _configure_actions(app)
+    _configure_jobs(app)
     _configure_blueprints(app)
     _configure_identity(app)
     pm.hook.app_ready(app=app)
@@ -55,6 +58,12 @@ def _configure_storage(app):
 def _configure_actions(app):
     actions = host.collect("register_actions", app=app, unique_by="name")
     app.extensions["dcorlite"]["actions"] = {a.name: a for a in actions}
+
+
+def _configure_jobs(app):
+    jobs = host.collect("register_jobs", app=app, unique_by="name")
+    app.extensions["dcorlite"]["jobs"] = order_jobs(jobs)
+    make_huey(app)
 
 
 def _configure_blueprints(app):

@@ -103,10 +103,15 @@ def serve(state, host, port, threads):
         click.echo(f"    dcorlite --instance {state.instance} token create admin")
     click.echo("  Log in with DCOR-Aid or dclab using that server URL and API token.")
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="dcorlite",
-                   max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
-                   channel_timeout=300, clear_untrusted_proxy_headers=True,
-                   recv_bytes=2 ** 18)
+    from .jobs.queue import start_consumer
+    consumer = start_consumer(app, app.config["JOBS_WORKERS"])
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="dcorlite",
+                       max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
+                       channel_timeout=300, clear_untrusted_proxy_headers=True,
+                       recv_bytes=2 ** 18)
+    finally:
+        consumer.stop(graceful=True)
 
 
 def _read_password(password, password_stdin, required):

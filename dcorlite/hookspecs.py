@@ -55,6 +55,20 @@ def register_blueprints(app):
 
 
 @hookspec
+def register_jobs(app):
+    """Return a list of :class:`dcorlite.jobs.Job` run for every new resource.
+
+    Each job is an idempotent "ensure" function ``run(resource_id)``, run in
+    the background in dependency order. Example::
+
+        return [Job("dc_view.preview", ensure_preview, wants=is_dc_resource,
+                    depends_on=("dc_schemas.dc_metadata",))]
+
+    Implemented by: dc_schemas, dc_serve, dc_view.
+    """
+
+
+@hookspec
 def register_commands(cli):
     """Add click commands or groups to the ``dcorlite`` command group ``cli``.
 
@@ -93,6 +107,14 @@ def search_datasets(query, user):
 @hookspec
 def resource_created(resource):
     """A resource was attached to a dataset (its file is in storage)."""
+
+
+@hookspec
+def resource_processed(resource, job, error):
+    """Background job ``job`` (its name) finished for ``resource``.
+
+    ``error`` is None on success, else the error text. Called in the worker.
+    """
 
 
 @hookspec

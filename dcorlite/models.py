@@ -186,5 +186,19 @@ class Upload(BaseModel):
     created = pw.DateTimeField(default=utcnow, index=True)
 
 
+class JobState(BaseModel):
+    """Progress of one background job for one resource (pending/running/done/error)."""
+
+    resource = pw.ForeignKeyField(Resource, backref="job_states", on_delete="CASCADE")
+    job = pw.CharField()
+    state = pw.CharField(default="pending", index=True)
+    attempts = pw.IntegerField(default=0)
+    error = pw.TextField(default="")
+    updated = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("resource", "job"), True),)
+
+
 CORE_MODELS = [User, ApiToken, Group, Membership, Dataset, Tag, Resource,
-               Collaborator, DatasetGroup, Upload]
+               Collaborator, DatasetGroup, Upload, JobState]

@@ -511,3 +511,83 @@ def test_disabled_plugin_provides_no_actions(make_app, api):
     assert status == 400
     assert "Action name not known: license_list" in body
     assert call(app, "package_list")[0] == 200
+
+
+# -- jobs ----------------------------------------------------------------------
+
+class WordCounter:
+    """Counts the words of text resources; a second job always fails."""
+
+    def __init__(self):
+        self.counts, self.processed = {}, []
+
+    @hookimpl
+    def register_jobs(self, app):
+        from dcorlite.jobs import Job
+        wants_txt = lambda res: res.name.endswith(".txt")  # noqa: E731
+        return [Job("example.count_words", self.count, wants=wants_txt, retries=0),
+                Job("example.explode", self.explode, wants=wants_txt, retries=1),
+                Job("example.after_explode", self.count, wants=wants_txt,
+                    depends_on=("example.explode",), retries=0)]
+
+    def count(self, resource_id):
+        from dcorlite.storage import resource_key
+        with get_storage().open_range(resource_key(resource_id)) as fh:
+            self.counts[resource_id] = len(fh.read().split())
+
+    def explode(self, resource_id):
+        raise RuntimeError("boom")
+
+    @hookimpl
+    def resource_processed(self, resource, job, error):
+        self.processed.append((resource.name, job, error))
+
+
+def _drain(app):
+    from dcorlite.jobs.queue import drain
+    return drain(app)
+
+
+def test_hook_register_jobs(make_app, make_user, make_circle, make_dataset, make_resource):
+    from dcorlite.models import JobState
+    counter = WordCounter()
+    app = make_app(counter)
+    owner = make_user()
+    dataset = make_dataset(owner, make_circle(owner), active=False)
+    res = make_resource(owner, dataset, b"three little words", name="a.txt")
+    states = {s.job: s.state for s in JobState.select().where(JobState.resource == res.id)}
+    assert states == {"example.count_words": "pending", "example.explode": "pending",
+                      "example.after_explode": "pending"}
+    assert _drain(app) == 1
+    assert counter.counts == {res.id: 3}
+    states = {s.job: (s.state, s.attempts) for s in
+              JobState.select().where(JobState.resource == res.id)}
+    assert states["example.count_words"] == ("done", 1)
+    assert states["example.explode"] == ("error", 2)  # one retry
+    assert states["example.after_explode"][0] == "error"
+
+
+def test_hook_resource_processed(make_app, make_user, make_circle, make_dataset,
+                                 make_resource):
+    counter = WordCounter()
+    app = make_app(counter)
+    owner = make_user()
+    dataset = make_dataset(owner, make_circle(owner), active=False)
+    make_resource(owner, dataset, b"one two", name="b.txt")
+    _drain(app)
+    assert counter.processed == [
+        ("b.txt", "example.count_words", None),
+        ("b.txt", "example.explode", "RuntimeError: boom"),
+        ("b.txt", "example.after_explode", "dependency example.explode failed")]
+
+
+def test_job_with_unknown_dependency_fails_start(make_app):
+    from dcorlite.jobs import Job
+
+    class Orphan:
+        @hookimpl
+        def register_jobs(self, app):
+            return [Job("example.orphan", lambda rid: None, depends_on=("example.none",))]
+
+    with pytest.raises(StartupError, match="unknown job 'example.none'"):
+        make_app(Orphan())

@@ -9,6 +9,7 @@ from .. import hookspecs
 #: dcorlite's own features, registered like any third-party plugin.
 BUILTIN_PLUGINS = (
     "dcorlite.storage.local",
+    "dcorlite.jobs.plugin",
     "dcorlite.plugins.ckan_api",
     "dcorlite.plugins.tokens",
     "dcorlite.plugins.dc_schemas",
@@ -32,7 +33,7 @@ def get_plugin_manager(config, extra=()):
     for name in config.get("DISABLED_PLUGINS", ()):
         pm.set_blocked(name)
     for path in BUILTIN_PLUGINS:
-        name = path.rsplit(".", 1)[-1]
+        name = _builtin_name(path)
         if not pm.is_blocked(name):
             pm.register(importlib.import_module(path), name=name)
     if config.get("LOAD_ENTRY_POINTS", True):
@@ -43,6 +44,12 @@ def get_plugin_manager(config, extra=()):
     if config.get("TRACE_PLUGINS"):
         pm.add_hookcall_monitoring(_trace_before, _trace_after)
     return pm
+
+
+def _builtin_name(path):
+    """``dcorlite.plugins.uploads`` → ``uploads``; ``dcorlite.jobs.plugin`` → ``jobs``."""
+    parts = path.split(".")
+    return parts[-2] if parts[-1] == "plugin" else parts[-1]
 
 
 def _trace_before(hook_name, hook_impls, kwargs):

@@ -1,4 +1,9 @@
 """Storage behind one interface; the backend is picked by ``STORAGE_URL``."""
+import contextlib
+import os
+import shutil
+import tempfile
+
 from flask import current_app
 
 from ..errors import StartupError
@@ -22,3 +27,19 @@ def get_storage(app=None):
     """Return the storage of the current (or given) app."""
     app = app or current_app
     return app.extensions["dcorlite"]["storage"]
+
+
+@contextlib.contextmanager
+def local_copy(storage, key):
+    """Yield a local file path with the content of ``key`` (a temporary copy if needed)."""
+    path = storage.local_path(key)
+    if path is not None:
+        yield path
+        return
+    fd, tmp = tempfile.mkstemp(suffix=".rtdc")
+    try:
+        with os.fdopen(fd, "wb") as out, storage.open_range(key) as src:
+            shutil.copyfileobj(src, out, 4 * 1024 * 1024)
+        yield tmp
+    finally:
+        os.remove(tmp)

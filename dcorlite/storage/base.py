@@ -5,6 +5,8 @@ Objects are addressed by keys that dcorlite builds itself from uuids
 becomes part of a key.
 """
 import abc
+import io
+import json
 import concurrent.futures
 import dataclasses
 import hashlib
@@ -97,6 +99,35 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def list_keys(self, prefix):
         """Yield ``(key, modified_timestamp)`` for objects below ``prefix``."""
+
+    def put_file(self, key, path):
+        """Store the local file ``path`` as ``key``; readers never see a partial object.
+
+        :returns: :class:`WriteResult`
+        """
+        partial = f"{key}.part"
+        try:
+            with open(path, "rb") as fh:
+                result = self.write_stream(partial, fh)
+            self.move(partial, key)
+        except BaseException:
+            self.delete(partial)
+            raise
+        return result
+
+    def read_json(self, key):
+        """Return the JSON document stored as ``key``, or None if there is none."""
+        if not self.exists(key):
+            return None
+        with self.open_range(key) as fh:
+            return json.load(fh)
+
+    def write_json(self, key, data):
+        """Store ``data`` as a JSON document under ``key`` (replacing it atomically)."""
+        body = json.dumps(data, allow_nan=False).encode()
+        partial = f"{key}.part"
+        self.write_stream(partial, io.BytesIO(body))
+        self.move(partial, key)
 
     def local_path(self, key):
         """Return a file system path of ``key`` if the backend has one, else None."""

@@ -1,6 +1,9 @@
 """DCOR's schema actions: licenses, supplementary metadata, file suffixes."""
 from ... import hookimpl, schemas, validation
 from ...actions import Action
+from ...dcfiles import is_dc_resource
+from ...jobs import Job
+from . import metadata
 
 
 def license_list(context, data):
@@ -26,3 +29,9 @@ def register_actions(app):
         Action("resource_schema_supplements", resource_schema_supplements, get=True),
         Action("supported_resource_suffixes", supported_resource_suffixes, get=True),
     ]
+
+
+@hookimpl
+def register_jobs(app):
+    """``dc_schemas.dc_metadata``: ``dc:`` fields and ``format`` of DC resources."""
+    return [Job("dc_schemas.dc_metadata", metadata.ensure_dc_metadata, wants=is_dc_resource)]

@@ -3,12 +3,14 @@
 Authorization is the API token header or a login session; a resource the
 caller may not see is reported as missing (404), never as forbidden.
 """
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, g, request
 
-from ... import authz
+from ... import authz, signing
 from ...errors import NotAuthorized, NotFound
+from ...models import Dataset, Resource
 from ...serving import ranged_response
 from ...storage import get_storage, resource_key
+from . import basins, kernel
 
 bp = Blueprint("dc_serve", __name__)
 
@@ -43,3 +45,51 @@ def download(dataset_id, resource_id, filename=None):
         return _not_found("Resource file not available")
     return ranged_response(storage, key, resource.size, resource.etag or resource.sha256,
                            download_name=resource.name, mimetype="application/octet-stream")
+
+
+@bp.route("/dataset/<dataset_id>/resource/<uuid:resource_id>/condensed.rtdc",
+          methods=["GET", "HEAD"])
+def condensed(dataset_id, resource_id):
+    """Stream the condensed copy (404 until it exists)."""
+    resource = _readable_resource(dataset_id, resource_id)
+    if resource is None:
+        return _not_found()
+    meta = kernel.load(resource.id)[1]
+    if meta is None:
+        return _not_found("Condensed resource not found")
+    storage = get_storage()
+    key = resource_key(resource.id, "condensed")
+    stem = resource.name.rsplit(".", 1)[0]
+    return ranged_response(storage, key, storage.size(key), meta["etag"],
+                           download_name=f"{stem}_condensed.rtdc")
+
+
+def _forbidden():
+    return Response("Forbidden\n", status=403, mimetype="text/plain")
+
+
+@bp.route("/files/<uuid:resource_id>/<any(resource, condensed):artifact>",
+          methods=["GET", "HEAD"])
+def basin_file(resource_id, artifact):
+    """Bytes of an original or condensed file for dclab's HTTP basins.
+
+    Authorized by a valid signature (private data) or by the dataset being
+    public; no token is needed or read.
+    """
+    resource = Resource.get_or_none(Resource.id == str(resource_id))
+    if resource is None:
+        return _not_found()
+    path = basins.file_path(resource.id, artifact)
+    signed = signing.verify("basin", "GET", path, request.args)
+    if not signed and not basins.is_public(Dataset.get_by_id(resource.dataset_id)):
+        return _forbidden()
+    storage = get_storage()
+    key = resource_key(resource.id, artifact)
+    if artifact == "condensed":
+        meta = kernel.load(resource.id)[1]
+        if meta is None or not storage.exists(key):
+            return _not_found("Condensed resource not found")
+        return ranged_response(storage, key, storage.size(key), meta["etag"])
+    if not storage.exists(key):
+        return _not_found()
+    return ranged_response(storage, key, resource.size, resource.etag or resource.sha256)

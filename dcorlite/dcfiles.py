@@ -1,0 +1,51 @@
+"""What every DC job needs: which resources hold DC data, and opening them safely."""
+import contextlib
+
+import h5py
+
+from .rules import is_dc_name
+from .storage import get_storage, local_copy, resource_key
+
+
+def is_dc_resource(resource):
+    """True for ``.rtdc``/``.dc`` resources (and resources marked ``RT-DC``)."""
+    return is_dc_name(resource.name) or resource.mimetype in ("RT-DC", "DC")
+
+
+def check_no_external_links(path):
+    """Refuse HDF5 files that point at other files (external links, external data).
+
+    Such a file would make the server read files it should not read.
+
+    :raises ValueError: if the file has external links or external datasets
+    """
+    found = []
+
+    def visit(name, link):
+        if isinstance(link, h5py.ExternalLink):
+            found.append(name)
+
+    with h5py.File(path, "r") as h5:
+        h5.visititems_links(visit)
+        for name in _dataset_names(h5):
+            dset = h5[name]
+            if dset.external or dset.is_virtual:
+                found.append(name)
+    if found:
+        raise ValueError(f"file refers to other files ({', '.join(sorted(found)[:5])})")
+
+
+def _dataset_names(h5):
+    names = []
+    h5.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset)
+                  else None)
+    return names
+
+
+@contextlib.contextmanager
+def open_dc_file(resource_id):
+    """Yield the local path of a resource's file after checking it has no external links."""
+    storage = get_storage()
+    with local_copy(storage, resource_key(resource_id)) as path:
+        check_no_external_links(path)
+        yield path

@@ -1,0 +1,73 @@
+"""``dcorlite jobs status|run`` and ``dcorlite worker``."""
+import click
+
+from ..models import JobState, Resource
+
+
+@click.group("jobs")
+def jobs_group():
+    """Background processing of resources."""
+
+
+@jobs_group.command("status")
+@click.argument("resource_id", required=False)
+@click.option("--problems", is_flag=True, help="only jobs that are not done")
+@click.pass_obj
+def status(state, resource_id, problems):
+    """Show job states (of RESOURCE_ID, or of all resources)."""
+    with state.app.app_context():
+        query = (JobState.select(JobState, Resource).join(Resource)
+                 .order_by(Resource.created, JobState.id))
+        if resource_id:
+            query = query.where(JobState.resource == resource_id)
+        if problems:
+            query = query.where(JobState.state != "done")
+        rows = list(query)
+        if resource_id and not rows and Resource.get_or_none(Resource.id == resource_id) is None:
+            raise click.ClickException(f"no such resource: {resource_id}")
+        for row in rows:
+            line = (f"{row.resource_id}\t{row.resource.name}\t{row.job}\t{row.state}"
+                    f"\t{row.attempts}\t{row.updated.isoformat(timespec='seconds')}")
+            click.echo(line + (f"\t{row.error}" if row.error else ""))
+
+
+@jobs_group.command("run")
+@click.option("--resource", "resource_id", default=None, help="only this resource")
+@click.option("--force", is_flag=True, help="recompute results that already exist")
+@click.pass_obj
+def run(state, resource_id, force):
+    """Run pending or failed jobs now, in this process (all with --force)."""
+    from .runner import process_resource
+    app = state.app
+    with app.app_context():
+        if resource_id:
+            if Resource.get_or_none(Resource.id == resource_id) is None:
+                raise click.ClickException(f"no such resource: {resource_id}")
+            ids = [resource_id]
+        else:
+            ids = [r.id for r in Resource.select(Resource.id).order_by(Resource.created)]
+    failures = 0
+    for rid in ids:
+        outcome = process_resource(app, rid, force=force)
+        if outcome is None:
+            click.echo(f"{rid}\tbusy (another worker is processing it)")
+            continue
+        for job, error in outcome.items():
+            failures += bool(error)
+            click.echo(f"{rid}\t{job}\t{'error: ' + error if error else 'done'}")
+    if failures:
+        raise click.ClickException(f"{failures} job(s) failed")
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="worker processes")
+@click.pass_obj
+def worker(state, workers):
+    """Process the job queue in separate worker processes (for larger sites)."""
+    from .queue import recover
+    app = state.app
+    huey = app.extensions["dcorlite"]["huey"]
+    recover(app)
+    click.echo(f"dcorlite worker: {workers} process(es) on {huey.storage.filename}")
+    huey.create_consumer(workers=workers, worker_type="process", periodic=False).run()

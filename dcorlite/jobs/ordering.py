@@ -1,0 +1,29 @@
+"""Dependency order of jobs."""
+from ..errors import StartupError
+
+
+def order_jobs(jobs):
+    """Return ``jobs`` sorted so that each follows the jobs it depends on.
+
+    :raises StartupError: unknown dependency or a dependency cycle
+    """
+    by_name = {job.name: job for job in jobs}
+    ordered, done, visiting = [], set(), set()
+
+    def visit(job):
+        if job.name in done:
+            return
+        if job.name in visiting:
+            raise StartupError(f"job dependency cycle through '{job.name}'")
+        visiting.add(job.name)
+        for dep in job.depends_on:
+            if dep not in by_name:
+                raise StartupError(f"job '{job.name}' depends on unknown job '{dep}'")
+            visit(by_name[dep])
+        visiting.discard(job.name)
+        done.add(job.name)
+        ordered.append(job)
+
+    for job in jobs:
+        visit(job)
+    return ordered

@@ -1,0 +1,27 @@
+"""The host's job dispatch, registered like a plugin: settings, events, commands."""
+from .. import hookimpl
+from . import commands, enqueue_for_resource
+
+
+@hookimpl
+def config_defaults():
+    """Job queue settings (see docs/configuration.md)."""
+    return {
+        "JOBS_DATABASE": None,     # default: <instance>/jobs.sqlite
+        "JOBS_IMMEDIATE": False,   # run jobs inside the request (tests only)
+        "JOBS_WORKERS": 2,         # worker threads inside `dcorlite serve`
+    }
+
+
+@hookimpl
+def resource_created(resource):
+    """Queue the processing of every new resource."""
+    from ..dictization import site_url
+    enqueue_for_resource(resource.id, site_url=site_url() or None)
+
+
+@hookimpl
+def register_commands(cli):
+    """``dcorlite jobs …`` and ``dcorlite worker``."""
+    cli.add_command(commands.jobs_group)
+    cli.add_command(commands.worker)

@@ -1,0 +1,83 @@
+"""The huey queue of one app (SQLite in the instance folder by default)."""
+import logging
+import os
+import signal
+
+from huey import SqliteHuey
+
+from ..models import JobState
+from . import runner
+
+logger = logging.getLogger(__name__)
+
+TASK_NAME = "dcorlite.process_resource"
+
+
+def make_huey(app):
+    """Create the app's huey with its one task, ``process_resource``."""
+    path = app.config["JOBS_DATABASE"] or os.path.join(app.instance_path, "jobs.sqlite")
+    huey = SqliteHuey(name="dcorlite", filename=path, results=False,
+                      immediate=bool(app.config["JOBS_IMMEDIATE"]))
+
+    @huey.task(name=TASK_NAME)
+    def process(resource_id, site_url=None, force=False):
+        runner.process_resource(app, resource_id, site_url=site_url, force=force)
+
+    app.extensions["dcorlite"]["huey"] = huey
+    app.extensions["dcorlite"]["process_task"] = process
+    return huey
+
+
+def enqueue(app, resource_id, site_url=None, force=False):
+    """Record the wanted jobs as pending and queue the resource."""
+    from ..models import Resource
+    resource = Resource.get_or_none(Resource.id == resource_id)
+    if resource is None:
+        return
+    runner.mark_pending(app, resource)
+    app.extensions["dcorlite"]["process_task"](resource_id, site_url=site_url, force=force)
+
+
+def recover(app):
+    """Queue resources whose jobs were pending or interrupted (e.g. a killed worker).
+
+    :returns: number of resources queued
+    """
+    with app.app_context(), runner.own_connection():
+        stuck = (JobState.select(JobState.resource).distinct()
+                 .where(JobState.state.in_(("pending", "running"))))
+        ids = [row.resource_id for row in stuck]
+    task = app.extensions["dcorlite"]["process_task"]
+    for resource_id in ids:
+        task(resource_id)
+    return len(ids)
+
+
+def start_consumer(app, workers):
+    """Run the queue in worker threads of this process (``dcorlite serve``).
+
+    huey's consumer installs signal handlers; the server's own handlers are
+    restored so that Ctrl+C still stops the server.
+    """
+    huey = app.extensions["dcorlite"]["huey"]
+    consumer = huey.create_consumer(workers=workers, worker_type="thread",
+                                    periodic=False, check_worker_health=False)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM,
+                                                    signal.SIGHUP)}
+    consumer.start()
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+    recover(app)
+    return consumer
+
+
+def drain(app):
+    """Execute every queued task now, in this thread (tests, ``jobs run``)."""
+    huey = app.extensions["dcorlite"]["huey"]
+    count = 0
+    while True:
+        task = huey.dequeue()
+        if task is None:
+            return count
+        huey.execute(task)
+        count += 1

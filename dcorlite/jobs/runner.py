@@ -1,0 +1,132 @@
+"""Running the jobs of one resource: locking, retries, recorded state."""
+import contextlib
+import fcntl
+import logging
+import os
+
+from .. import host
+from ..db import database
+from ..models import JobState, Resource, utcnow
+from . import _forced, _site_url, registered_jobs
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def own_connection():
+    """Use this thread's database connection, opening (and closing) it if needed.
+
+    Unlike ``connection_context`` it leaves an already open connection (a
+    request running jobs in immediate mode) open.
+    """
+    opened = database.connect(reuse_if_open=True)
+    try:
+        yield
+    finally:
+        if opened and not database.is_closed():
+            database.close()
+
+
+@contextlib.contextmanager
+def resource_lock(app, resource_id):
+    """Hold an exclusive, process-crash-safe lock for ``resource_id``; yield False if taken.
+
+    The lock is an ``flock`` on a file in ``<instance>/locks``; the kernel
+    releases it when a worker dies, so a killed job never blocks a re-run.
+    """
+    directory = os.path.join(app.instance_path, "locks")
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"{resource_id}.lock")
+    with open(path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def mark_pending(app, resource):
+    """Record every job that wants ``resource`` as pending (visible to admins at once)."""
+    for job in registered_jobs(app):
+        if job.wants(resource):
+            state, created = JobState.get_or_create(resource=resource, job=job.name)
+            if not created and state.state != "pending":
+                state.state, state.updated = "pending", utcnow()
+                state.save()
+
+
+def process_resource(app, resource_id, site_url=None, force=False, only=None):
+    """Run the wanted jobs of a resource in dependency order.
+
+    :param force: rerun jobs that are already done
+    :param only: job names to run (default all)
+    :returns: ``{job name: error or None}`` of the jobs that ran; None if
+        another worker holds the resource
+    """
+    with app.app_context(), own_connection():
+        resource = Resource.get_or_none(Resource.id == resource_id)
+        if resource is None:
+            return {}
+        with resource_lock(app, resource_id) as acquired:
+            if not acquired:
+                return None
+            token_url, token_force = _site_url.set(site_url), _forced.set(force)
+            try:
+                return _run_all(app, resource, force, only)
+            finally:
+                _site_url.reset(token_url)
+                _forced.reset(token_force)
+
+
+def _run_all(app, resource, force, only):
+    outcome, failed = {}, set()
+    for job in registered_jobs(app):
+        if (only and job.name not in only) or not job.wants(resource):
+            continue
+        state, _ = JobState.get_or_create(resource=resource, job=job.name)
+        if state.state == "done" and not force:
+            continue
+        broken = [d for d in job.depends_on if d in failed or _state(resource, d) == "error"]
+        if broken:
+            error = f"dependency {', '.join(broken)} failed"
+            _record(state, "error", error)
+        else:
+            error = _run_one(job, resource, state)
+        if error:
+            failed.add(job.name)
+        outcome[job.name] = error
+        host.notify("resource_processed", app=app, resource=resource, job=job.name,
+                    error=error)
+    return outcome
+
+
+def _state(resource, job_name):
+    row = JobState.get_or_none(resource=resource, job=job_name)
+    return row.state if row else None
+
+
+def _run_one(job, resource, state):
+    error = None
+    for attempt in range(job.retries + 1):
+        state.attempts += 1
+        _record(state, "running", "")
+        try:
+            job.run(resource.id)
+        except Exception as exc:  # a job failure must never stop the worker
+            logger.warning("job %s for resource %s failed (attempt %d): %s",
+                           job.name, resource.id, attempt + 1, exc)
+            error = f"{exc.__class__.__name__}: {exc}"
+            continue
+        _record(state, "done", "")
+        return None
+    _record(state, "error", error)
+    return error
+
+
+def _record(state, value, error):
+    state.state, state.error, state.updated = value, error, utcnow()
+    state.save()

@@ -1,0 +1,52 @@
+"""Basins that point dclab at the condensed copy and the original file.
+
+Public data get stable URLs; private data get signed, expiring URLs marked
+``perishable`` (the signature is the authorization: dclab sends no token
+with basin requests).
+"""
+import time
+
+from flask import current_app
+
+from ... import signing
+from ...dictization import site_url
+
+ARTIFACTS = ("condensed", "resource")
+
+
+def file_path(resource_id, artifact):
+    """Path of the byte-serving route of an artifact."""
+    return f"/files/{resource_id}/{artifact}"
+
+
+def is_public(dataset):
+    """Active public datasets are readable by anyone, so their URLs need no signature."""
+    return dataset.state == "active" and not dataset.private
+
+
+def basin_dicts(resource, dataset, kernel, condensed):
+    """The ``basins`` answer: condensed first (once it exists), then the original."""
+    result = []
+    for artifact, doc in (("condensed", condensed), ("resource", kernel)):
+        if doc is None:
+            continue
+        result.append(_basin(resource.id, artifact, doc["features"], is_public(dataset)))
+    return result
+
+
+def _basin(resource_id, artifact, features, public):
+    path = file_path(resource_id, artifact)
+    basin = {"name": f"{artifact}-{resource_id[:5]}", "format": "http", "type": "remote",
+             "mapping": "same", "features": features}
+    if public:
+        basin.update(perishable=False, key=f"dcor-{artifact}-{resource_id}",
+                     urls=[site_url() + path])
+        return basin
+    lifetime = current_app.config["DC_SERVE_URL_EXPIRY"]
+    now = time.time()
+    query = signing.sign("basin", "GET", path, {}, lifetime)
+    expires = int(dict(p.split("=", 1) for p in query.split("&"))["expires"])
+    basin.update(perishable=True, time_request=now, time_expiration=expires,
+                 key=f"dcor-presigned-{artifact}-{resource_id}",
+                 urls=[f"{site_url()}{path}?{query}"])
+    return basin

@@ -1,0 +1,99 @@
+"""Precomputed facts about a DC resource, so that ``dcserv`` answers in milliseconds.
+
+The *kernel* of the original file (metadata, logs, tables, trace names,
+features) is computed once by the job ``dc_serve.kernel``; the condense job
+adds a small document about the condensed copy. Both are JSON documents in
+storage, cached in memory and keyed by the time their jobs last finished.
+"""
+import math
+import threading
+from collections import OrderedDict
+
+import dclab
+
+from ...dcfiles import open_dc_file
+from ...jobs import forced
+from ...models import JobState
+from ...storage import get_storage, resource_key
+
+KERNEL_JOB = "dc_serve.kernel"
+CONDENSE_JOB = "dc_serve.condense"
+CACHE_SIZE = 512
+
+_cache = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _plain(value):
+    """JSON-safe copy: numpy scalars to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _tables(ds):
+    result = {}
+    for name in ds.tables.keys():
+        table = ds.tables[name]
+        columns = table.keys()
+        result[name] = [list(columns) if columns else None, _plain(table[:].tolist())]
+    return result
+
+
+def compute_kernel(path):
+    """Metadata, logs, tables, trace names and innate features of an RT-DC file."""
+    with dclab.new_dataset(path, enable_basins=False) as ds:
+        metadata = ds.config.as_dict(pop_filtering=True)
+        metadata.setdefault("experiment", {})
+        metadata["experiment"].setdefault("event count", len(ds))
+        return {
+            "metadata": _plain(metadata),
+            "size": len(ds),
+            "logs": {name: list(ds.logs[name]) for name in ds.logs.keys()},
+            "tables": _tables(ds),
+            "trace_list": sorted(ds["trace"].keys()) if "trace" in ds.features_innate else [],
+            "features": sorted(ds.features_innate),
+        }
+
+
+def ensure_kernel(resource_id):
+    """Job ``dc_serve.kernel``: compute and store the kernel of the original file."""
+    storage = get_storage()
+    key = resource_key(resource_id, "kernel")
+    if storage.exists(key) and not forced():
+        return
+    with open_dc_file(resource_id) as path:
+        kernel = compute_kernel(path)
+    storage.write_json(key, kernel)
+
+
+def _version(resource_id):
+    rows = (JobState.select(JobState.job, JobState.updated)
+            .where((JobState.resource == resource_id)
+                   & JobState.job.in_((KERNEL_JOB, CONDENSE_JOB))))
+    return tuple(sorted((r.job, r.updated.isoformat()) for r in rows))
+
+
+def load(resource_id):
+    """Return ``(kernel, condensed)`` documents; either may be None while processing."""
+    version = _version(resource_id)
+    with _cache_lock:
+        hit = _cache.get(resource_id)
+        if hit is not None and hit[0] == version:
+            _cache.move_to_end(resource_id)
+            return hit[1]
+    storage = get_storage()
+    value = (storage.read_json(resource_key(resource_id, "kernel")),
+             storage.read_json(resource_key(resource_id, "condensed_meta")))
+    if value[0] is not None:
+        with _cache_lock:
+            _cache[resource_id] = (version, value)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return value
