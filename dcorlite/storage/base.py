@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import re
 
-CHUNK_SIZE = 4 * 1024 * 1024
+CHUNK_SIZE = 1024 * 1024
 
 _KEY_RE = re.compile(r"^[a-z_]+(/[0-9a-z_-]+)*(\.[a-z0-9]+)?$")
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -61,14 +61,14 @@ class Storage(abc.ABC):
         self.url = url
 
     @abc.abstractmethod
-    def write_stream(self, key, stream, offset=0, length=None, hashers=()):
+    def write_stream(self, key, stream, offset=0, length=None, sha256=None):
         """Write ``stream`` into object ``key`` at ``offset`` in constant memory.
 
-        MD5 (and SHA-256 unless ``hashers`` carries its own) are computed over
-        the written bytes while streaming.
+        MD5 and SHA-256 are computed over the written bytes while streaming.
 
         :param length: bytes to read; fewer bytes in the stream is an error
-        :param hashers: extra hashlib objects fed with the same bytes
+        :param sha256: a hashlib SHA-256 object to continue (e.g. over earlier
+            parts of a file) instead of starting a new one
         :returns: :class:`WriteResult`
         :raises IOError: if the stream ends before ``length`` bytes
         """
@@ -146,18 +146,20 @@ class Storage(abc.ABC):
         return None
 
 
-def hash_stream(stream, length=None, hashers=(), sink=None):
-    """Read ``stream`` in chunks, feed MD5, SHA-256 and ``hashers``, write to ``sink``.
+def hash_stream(stream, length=None, sha256=None, sink=None):
+    """Read ``stream`` in chunks, feed MD5 and SHA-256, write to ``sink``.
 
-    SHA-256 and the extra hashers run in a helper thread while this thread
-    computes MD5 and writes (hashlib releases the GIL), which roughly doubles
-    the throughput on two cores.
+    SHA-256 runs in a helper thread while this thread computes MD5 and
+    writes (hashlib releases the GIL), which roughly doubles the throughput
+    on two cores.
+
+    :param sha256: continue this SHA-256 object instead of a new one
 
     :returns: :class:`WriteResult`
     :raises IOError: if ``length`` is given and the stream ends early
     """
     md5 = hashlib.md5()
-    side = [hashlib.sha256(), *hashers]
+    sha = sha256 if sha256 is not None else hashlib.sha256()
     size = 0
     pending = None
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="dcorlite-hash") as pool:
@@ -168,7 +170,7 @@ def hash_stream(stream, length=None, hashers=(), sink=None):
                 break
             if pending is not None:
                 pending.result()
-            pending = pool.submit(_update_all, side, chunk)
+            pending = pool.submit(sha.update, chunk)
             md5.update(chunk)
             if sink is not None:
                 sink.write(chunk)
@@ -177,9 +179,4 @@ def hash_stream(stream, length=None, hashers=(), sink=None):
             pending.result()
     if length is not None and size != length:
         raise IOError(f"stream ended after {size} of {length} bytes")
-    return WriteResult(size=size, md5=md5.hexdigest(), sha256=side[0].hexdigest())
-
-
-def _update_all(hashers, chunk):
-    for hasher in hashers:
-        hasher.update(chunk)
+    return WriteResult(size=size, md5=md5.hexdigest(), sha256=sha.hexdigest())

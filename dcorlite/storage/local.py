@@ -26,13 +26,13 @@ class LocalStorage(Storage):
     def local_path(self, key):
         return self.path(key)
 
-    def write_stream(self, key, stream, offset=0, length=None, hashers=()):
+    def write_stream(self, key, stream, offset=0, length=None, sha256=None):
         path = self.path(key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o640)
         with os.fdopen(fd, "wb") as fh:
             fh.seek(offset)
-            result = hash_stream(stream, length, hashers, sink=fh)
+            result = hash_stream(stream, length, sha256, sink=fh)
             if offset == 0 and length is None:
                 fh.truncate()
         return result

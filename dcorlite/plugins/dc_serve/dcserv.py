@@ -50,6 +50,9 @@ def dcserv(context, data):
     if original is None:
         if query == "basins":
             return []
+        failure = kernel.failure(resource.id)
+        if failure:
+            raise ValidationError(f"Resource {resource_id} could not be processed: {failure}")
         raise NotFound(f"Resource {resource_id} is still being processed")
     if query == "basins":
         dataset = Dataset.get_by_id(resource.dataset_id)

@@ -80,6 +80,12 @@ def _version(resource_id):
     return tuple(sorted((r.job, r.updated.isoformat()) for r in rows))
 
 
+def failure(resource_id):
+    """The error of the kernel job if it gave up on this resource, else None."""
+    row = JobState.get_or_none(resource=resource_id, job=KERNEL_JOB)
+    return row.error if row is not None and row.state == "error" else None
+
+
 def load(resource_id):
     """Return ``(kernel, condensed)`` documents; either may be None while processing."""
     version = _version(resource_id)

@@ -56,7 +56,7 @@ def receive_part(storage, upload, number, stream, length):
     in_order = state is not None and state[0] == number
     sha = state[1].copy() if in_order else None
     result = storage.write_stream(upload_key(upload.id), stream, offset=offset,
-                                  length=length, hashers=[sha] if sha else ())
+                                  length=length, sha256=sha)
     with _lock(upload.id):
         if in_order:
             _running[upload.id] = (number + 1, sha)

