@@ -134,6 +134,20 @@ def get_dataset_or_404(id_or_name, user):
         raise NotFound() from None
 
 
+def get_dataset_resource_or_404(dataset_id, resource_id, user):
+    """The resource ``resource_id`` of dataset ``dataset_id`` (id or name) if readable.
+
+    Used by the file routes (downloads, condensed copy, preview).
+
+    :raises NotFound: unknown, not in that dataset, or not readable by ``user``
+    """
+    dataset = get_dataset_or_404(dataset_id, user)
+    resource = Resource.get_or_none(Resource.id == str(resource_id))
+    if resource is None or resource.dataset_id != dataset.id:
+        raise NotFound("Resource was not found.")
+    return resource
+
+
 def get_resource(resource_id, user):
     """Return the resource with ``resource_id`` if ``user`` may read its dataset.
 

@@ -15,6 +15,7 @@ BUILTIN_PLUGINS = (
     "dcorlite.plugins.dc_schemas",
     "dcorlite.plugins.uploads",
     "dcorlite.plugins.dc_serve",
+    "dcorlite.plugins.dc_view",
 )
 
 ENTRY_POINT_GROUP = "dcorlite.plugins"

@@ -6,7 +6,7 @@ caller may not see is reported as missing (404), never as forbidden.
 from flask import Blueprint, Response, g, request
 
 from ... import authz, signing
-from ...errors import NotAuthorized, NotFound
+from ...errors import NotFound
 from ...models import Dataset, Resource
 from ...serving import ranged_response
 from ...storage import get_storage, resource_key
@@ -21,13 +21,9 @@ def _not_found(text="Resource not found"):
 
 def _readable_resource(dataset_id, resource_id):
     try:
-        dataset = authz.get_dataset_or_404(dataset_id, g.get("user"))
-        resource = authz.get_resource(str(resource_id), g.get("user"))
-    except (NotFound, NotAuthorized):
+        return authz.get_dataset_resource_or_404(dataset_id, resource_id, g.get("user"))
+    except NotFound:
         return None
-    if resource.dataset_id != dataset.id:
-        return None
-    return resource
 
 
 @bp.route("/dataset/<dataset_id>/resource/<uuid:resource_id>/download",

@@ -13,7 +13,7 @@ from dcorlite.models import JobState, Resource
 from dcorlite.storage import get_storage, resource_key
 from tests.fixtures.rtdc import write_repeated
 
-DC_JOBS = {"dc_schemas.dc_metadata", "dc_serve.kernel", "dc_serve.condense"}
+DC_JOBS = {"dc_schemas.dc_metadata", "dc_serve.kernel", "dc_serve.condense", "dc_view.preview"}
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_jobs_cli_status_and_forced_rerun(app, cli_runner, owner_draft, make_res
     owner, draft = owner_draft
     res = make_resource(owner, draft, rtdc_path)
     pending = cli_runner("jobs", "status", res.id)
-    assert pending.exit_code == 0 and pending.output.count("\tpending\t") == 3
+    assert pending.exit_code == 0 and pending.output.count("\tpending\t") == 4
     ran = cli_runner("jobs", "run", "--resource", res.id)
     assert ran.exit_code == 0, ran.output
     # dclab's condense prints a line of its own; the report lines are tab-separated
@@ -93,7 +93,7 @@ def test_jobs_cli_status_and_forced_rerun(app, cli_runner, owner_draft, make_res
     assert {outcome for _, _, outcome in report} == {"done"}
     assert "\t" not in cli_runner("jobs", "run", "--resource", res.id).output
     forced = cli_runner("jobs", "run", "--resource", res.id, "--force")
-    assert forced.output.count("\tdone") == 3
+    assert forced.output.count("\tdone") == 4
     assert cli_runner("jobs", "status", "--problems").output == ""
     missing = cli_runner("jobs", "status", "00000000-0000-4000-8000-000000000000")
     assert missing.exit_code != 0
@@ -118,7 +118,7 @@ def test_killed_worker_leaves_the_resource_reprocessable(app, cli_runner, owner_
     assert not get_storage().exists(resource_key(res.id, "condensed"))
     worker = _start_worker(app)
     try:
-        _wait_for(lambda: states(res.id).get("dc_serve.condense") == "done", 300)
+        _wait_for(lambda: set(states(res.id).values()) == {"done"}, 300)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
@@ -144,3 +144,22 @@ def _wait_for(condition, timeout):
             return
         time.sleep(0.02)
     raise AssertionError("condition not reached in time")
+
+
+def test_preview_route_serves_the_jpeg_after_processing(app, client, owner_draft,
+                                                        make_resource, rtdc_path, make_user):
+    import io
+
+    from PIL import Image
+    owner, draft = owner_draft
+    res = make_resource(owner, draft, rtdc_path)
+    url = f"/dataset/{draft.id}/resource/{res.id}/preview.jpg"
+    headers = {"Authorization": owner.token}
+    assert client.get(url, headers=headers).status_code == 404
+    drain(app)
+    r = client.get(url, headers=headers)
+    assert r.status_code == 200 and r.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(r.data)).size[0] == 320
+    stranger = make_user("stranger")
+    assert client.get(url, headers={"Authorization": stranger.token}).status_code == 404
+    assert client.get(url).status_code == 404

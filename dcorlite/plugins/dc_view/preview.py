@@ -1,0 +1,46 @@
+"""The job ``dc_view.preview`` and the route that serves its JPEG."""
+import os
+import tempfile
+
+from flask import Blueprint, Response, current_app, g
+
+from ... import authz
+from ...dcfiles import open_dc_file
+from ...errors import NotFound
+from ...jobs import forced
+from ...serving import ranged_response
+from ...storage import get_storage, resource_key
+from .plot import render_preview
+
+bp = Blueprint("dc_view", __name__)
+
+
+def ensure_preview(resource_id):
+    """Render the preview JPEG of a DC resource (skipped if it exists)."""
+    storage = get_storage()
+    key = resource_key(resource_id, "preview")
+    if storage.exists(key) and not forced():
+        return
+    tmp_dir = os.path.join(current_app.instance_path, "tmp")
+    os.makedirs(tmp_dir, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tmp_dir) as work:
+        out = os.path.join(work, "preview.jpg")
+        with open_dc_file(resource_id) as path:
+            render_preview(path, out)
+        storage.put_file(key, out)
+
+
+@bp.route("/dataset/<dataset_id>/resource/<uuid:resource_id>/preview.jpg",
+          methods=["GET", "HEAD"])
+def preview_jpg(dataset_id, resource_id):
+    """The preview image (same rules as downloads; 404 until it exists)."""
+    try:
+        resource = authz.get_dataset_resource_or_404(dataset_id, resource_id, g.get("user"))
+    except NotFound:
+        resource = None
+    storage = get_storage()
+    key = resource_key(str(resource_id), "preview")
+    if resource is None or not storage.exists(key):
+        return Response("Preview not found\n", status=404, mimetype="text/plain")
+    etag = f"preview-{resource.id}-{storage.size(key)}"
+    return ranged_response(storage, key, storage.size(key), etag, mimetype="image/jpeg")
