@@ -9,6 +9,7 @@ import requests
 from dclab.rtdc_dataset.fmt_dcor.api import APIHandler, DCORAccessError
 
 from dcorlite.jobs.queue import drain
+from tests.fixtures.data import testdata_path
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -27,16 +28,17 @@ def forget_dclab_keys():
 
 @pytest.fixture
 def uploaded(app, make_user, make_circle, make_dataset, make_resource):
-    """``uploaded(path, private=False)`` → (owner, resource) after processing."""
+    """``uploaded(path, private=False, activate=True)`` → (owner, resource), processed."""
     owner = make_user("scientist")
     circle = make_circle(owner)
 
-    def upload(path, private=False):
+    def upload(path, private=False, activate=True):
         ds = make_dataset(owner, circle, private=private, active=False)
         res = make_resource(owner, ds, path)
-        from dcorlite.datasets import update_dataset
-        from dcorlite.plugins.ckan_api.actions_datasets import dc_problems
-        update_dataset(owner, ds, {"state": "active"}, dc_problems)
+        if activate:
+            from dcorlite.datasets import update_dataset
+            from dcorlite.plugins.ckan_api.actions_datasets import dc_problems
+            update_dataset(owner, ds, {"state": "active"}, dc_problems)
         drain(app)
         return owner, res
     return upload
@@ -58,11 +60,11 @@ def assert_same_feature(remote, local, feat):
         assert np.allclose(remote[feat], local[feat], equal_nan=True), feat
 
 
-@pytest.mark.parametrize("name", ["fmt-hdf5_fl_2018", "fmt-hdf5_image-bg_2020",
-                                  "fmt-hdf5_mask-contour_2018", "fmt-hdf5_reference_2025"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in testdata_path().glob("*.zip")))
 def test_remote_dataset_equals_local_file(live_server, uploaded, rtdc_files, name):
     path = rtdc_files[name]
-    owner, res = uploaded(path, private=True)
+    # a draft: some test files fail dclab's sanity check and could not be activated
+    owner, res = uploaded(path, private=True, activate=False)
     with dclab.new_dataset(path) as local, \
             dclab.new_dataset(res.id, host=host_of(live_server), api_key=owner.token,
                               use_ssl=False) as remote:

@@ -10,6 +10,7 @@ from flask import current_app
 
 from ... import signing
 from ...dictization import site_url
+from ...storage import get_storage, resource_key
 
 ARTIFACTS = ("condensed", "resource")
 
@@ -44,9 +45,9 @@ def _basin(resource_id, artifact, features, public):
         return basin
     lifetime = current_app.config["DC_SERVE_URL_EXPIRY"]
     now = time.time()
-    query = signing.sign("basin", "GET", path, {}, lifetime)
-    expires = int(dict(p.split("=", 1) for p in query.split("&"))["expires"])
-    basin.update(perishable=True, time_request=now, time_expiration=expires,
-                 key=f"dcor-presigned-{artifact}-{resource_id}",
-                 urls=[f"{site_url()}{path}?{query}"])
+    url = get_storage().signed_url(resource_key(resource_id, artifact), lifetime)
+    if url is None:  # local storage: dcorlite signs its own file route
+        url = f"{site_url()}{path}?{signing.sign('basin', 'GET', path, {}, lifetime)}"
+    basin.update(perishable=True, time_request=now, time_expiration=int(now + lifetime),
+                 key=f"dcor-presigned-{artifact}-{resource_id}", urls=[url])
     return basin
