@@ -282,3 +282,13 @@ def test_serve_really_serves(tmp_path):
     assert "No users yet" in stdout
     assert f"dcorlite --instance {instance} user add admin" in stdout
     assert (instance / "dcorlite.sqlite").is_file()
+
+
+def test_tokens_never_start_like_a_command_line_option(make_user):
+    """``dcoraid-upload-task PATH SERVER TOKEN`` must not mistake a token for an option."""
+    from dcorlite.plugins.tokens import logic
+    user = make_user("manytokens")
+    tokens = [logic.create_token(user, f"t{i}") for i in range(300)]
+    assert all(t[0].isalnum() for t in tokens)
+    assert all(len(t) != 36 and set(t) <= set(
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-") for t in tokens)

@@ -15,12 +15,24 @@ def _digest(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _token_id():
+    """A random token id that starts with a letter or digit.
+
+    A token starting with ``-`` would be read as an option by command line
+    tools such as ``dcoraid-upload-task SERVER TOKEN``.
+    """
+    while True:
+        token_id = secrets.token_urlsafe(12)
+        if token_id[0].isalnum():
+            return token_id
+
+
 def create_token(user, name):
     """Create a token for ``user`` labelled ``name`` and return its text (shown once)."""
     name = validation.as_str(name, "name", max_length=validation.TOKEN_NAME_MAX)
     if not name:
         raise validation.missing("name")
-    token_id = secrets.token_urlsafe(12)
+    token_id = _token_id()
     secret = secrets.token_urlsafe(32)
     ApiToken.create(id=token_id, user=user, name=name, secret_hash=_digest(secret))
     return f"{token_id}.{secret}"
