@@ -21,6 +21,9 @@ RESOURCE_SUFFIXES = [".rtdc", ".ini", ".csv", ".tsv", ".pdf", ".txt", ".jpg", ".
                      ".tif", ".py", ".ipynb", ".poly", ".sof", ".so2"]
 DC_SUFFIXES = (".rtdc", ".dc")
 
+#: The largest integer SQL databases store (64-bit signed).
+MAX_INTEGER = 2 ** 63 - 1
+
 _TRUE = {"true", "yes", "on", "y", "t", "1"}
 _FALSE = {"false", "no", "off", "n", "f", "0", ""}
 
@@ -42,18 +45,26 @@ def as_bool(value, field):
 
 
 def as_natural(value, field, default=None, maximum=None):
-    """Parse a non-negative integer; cap at ``maximum`` if given."""
+    """Parse a non-negative integer; cap at ``maximum`` if given.
+
+    Without ``maximum``, numbers beyond :data:`MAX_INTEGER` are refused: they
+    are used as SQL limits and offsets, which the databases cannot take.
+    """
     if value is None or value == "":
         return default
     try:
         number = int(value)
         if isinstance(value, float) and number != value:
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError({field: ["Invalid integer"]}) from None
     if number < 0:
         raise ValidationError({field: ["Must be a natural number"]})
-    return min(number, maximum) if maximum is not None else number
+    if maximum is not None:
+        return min(number, maximum)
+    if number > MAX_INTEGER:
+        raise ValidationError({field: ["Invalid integer"]})
+    return number
 
 
 def as_str(value, field, max_length=None):

@@ -33,9 +33,12 @@ def package_create(context, data):
 
 
 def package_patch(context, data):
-    """Change the given top-level fields of a dataset."""
+    """Change the given top-level fields of a dataset.
+
+    Like the other write actions, an unknown id is 404 for every caller; the
+    edit check (403) comes after the lookup, as in CKAN.
+    """
     user = context["user"]
-    authz.require_login(user, "edit packages")
     dataset = authz.get_dataset(required(data, "id", "name"), user, need="edit")
     fields = {k: v for k, v in data.items() if k not in ("id", "resources")}
     if "resources" in data:
@@ -115,7 +118,6 @@ def _attach_new(user, dataset, entries, uploads):
 def package_delete(context, data):
     """Delete a draft dataset."""
     user = context["user"]
-    authz.require_login(user, "delete packages")
     dataset = authz.get_dataset(required(data, "id", "name"), user, need="edit")
     datasets.delete_dataset(user, dataset)
 
@@ -123,7 +125,6 @@ def package_delete(context, data):
 def dataset_purge(context, data):
     """Remove a deleted dataset and its files for good."""
     user = context["user"]
-    authz.require_login(user, "purge packages")
     dataset = authz.get_dataset(required(data, "id", "name"), user, need="edit")
     datasets.purge_dataset(user, dataset, get_storage())
 
@@ -137,7 +138,6 @@ def resource_show(context, data):
 def resource_patch(context, data):
     """Change ``description`` and ``sp:*`` metadata of a resource of a draft."""
     user = context["user"]
-    authz.require_login(user, "edit resources")
     resource = authz.get_resource(required(data, "id"), user)
     dataset = authz.get_dataset(resource.dataset_id, user, need="edit")
     values = {k: v for k, v in data.items() if k != "id"}

@@ -1,5 +1,5 @@
 """``package_search``, ``tag_list`` and ``dataset_followee_list``."""
-from ... import host
+from ... import host, validation
 from ...actions import Action
 from ...dictization import package_dict
 from ...models import Dataset, Group, Tag
@@ -36,7 +36,7 @@ def package_search(context, data):
 
 def tag_list(context, data):
     """Names of tags on active public datasets (optionally containing ``query``)."""
-    text = data.get("query") or data.get("q") or ""
+    text = validation.as_str(data.get("query") or data.get("q") or "", "query")
     query = (Tag.select(Tag.name).join(Dataset, on=(Tag.dataset == Dataset.id))
              .where((Dataset.state == "active") & (Dataset.private == False))  # noqa: E712
              .distinct().order_by(Tag.name))

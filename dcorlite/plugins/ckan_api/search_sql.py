@@ -51,8 +51,19 @@ _DATE_MATH = re.compile(r"^NOW(?:([+-])(\d+)(DAY|DAYS|HOUR|HOURS|MINUTE|MINUTES)
 
 
 def _parse_time(value, field):
+    """Parse ``NOW``, ``NOW-7DAYS`` or an ISO 8601 date into naive UTC (None stays None).
+
+    :raises SearchError: for anything else, also for dates out of range
+    """
     if value is None:
         return None
+    try:
+        return _solr_time(value)
+    except (ValueError, OverflowError):
+        raise SearchError(f"Invalid date '{value}' for field '{field}'") from None
+
+
+def _solr_time(value):
     match = _DATE_MATH.match(value)
     if match:
         now = utcnow()
@@ -61,10 +72,7 @@ def _parse_time(value, field):
             delta = datetime.timedelta(**{unit: int(match.group(2))})
             now = now + delta if match.group(1) == "+" else now - delta
         return now
-    try:
-        ts = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise SearchError(f"Invalid date '{value}' for field '{field}'") from None
+    ts = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if ts.tzinfo is not None:
         ts = ts.astimezone(datetime.timezone.utc).replace(tzinfo=None)
     return ts

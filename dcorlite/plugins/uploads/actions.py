@@ -16,7 +16,7 @@ from . import store
 def _file_size(value):
     try:
         size = int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: infinite, 10**400
         raise ValidationError({"file_size": ["Must be a number of bytes"]}) from None
     if size <= 0:
         raise ValidationError({"file_size": ["Empty files cannot be uploaded"]})

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import ClientDisconnected
 
 from ... import signing
 from ...models import Upload
@@ -50,9 +51,9 @@ def put_part(upload_id):
         return _xml_error("InvalidArgument", "partNumber must be an integer", 400)
     except store.UploadError as exc:
         return _xml_error(exc.code, exc.message, exc.status)
-    except IOError as exc:
-        current_app.logger.warning("upload %s part %s incomplete: %s", upload.id, number, exc)
-        return _xml_error("IncompleteBody", str(exc), 400)
+    except (IOError, ClientDisconnected) as exc:  # body shorter than Content-Length
+        current_app.logger.warning("upload %s part %s incomplete: %r", upload.id, number, exc)
+        return _xml_error("IncompleteBody", f"Part {number} ended before {length} bytes", 400)
     return Response(status=200, headers={"ETag": f'"{md5}"'})
 
 
