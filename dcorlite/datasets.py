@@ -217,9 +217,47 @@ def _set_collections(dataset, groups):
         DatasetGroup.create(dataset=dataset, group=group)
 
 
-def touch(dataset):
-    """Mark ``dataset`` as modified now."""
-    Dataset.update(modified=utcnow()).where(Dataset.id == dataset.id).execute()
+def set_in_collection(dataset, collection, member):
+    """Add ``dataset`` to ``collection`` (``member=True``) or remove it.
+
+    Permission checks are the caller's (see :mod:`dcorlite.authz`).
+    """
+    old = sorted(g.name for g in current_collections(dataset))
+    link = (DatasetGroup.dataset == dataset) & (DatasetGroup.group == collection)
+    if member:
+        DatasetGroup.get_or_create(dataset=dataset, group=collection)
+    else:
+        DatasetGroup.delete().where(link).execute()
+    new = sorted(g.name for g in current_collections(dataset))
+    if old != new:
+        host.notify("dataset_changed", dataset=dataset, changes={"groups": (old, new)})
+
+
+def share(dataset, user, capacity):
+    """Share ``dataset`` with ``user`` as collaborator (``member`` or ``editor``)."""
+    from .models import Collaborator
+    with database.atomic():
+        collab, created = Collaborator.get_or_create(
+            dataset=dataset, user=user, defaults={"capacity": capacity})
+        old = None if created else collab.capacity
+        if not created and collab.capacity != capacity:
+            collab.capacity, collab.modified = capacity, utcnow()
+            collab.save()
+    if old != capacity:
+        host.notify("dataset_changed", dataset=dataset,
+                    changes={"collaborators": ((user.id, old), (user.id, capacity))})
+    return collab
+
+
+def unshare(dataset, user):
+    """Stop sharing ``dataset`` with ``user``; returns False if it was not shared."""
+    from .models import Collaborator
+    deleted = Collaborator.delete().where((Collaborator.dataset == dataset)
+                                          & (Collaborator.user == user)).execute()
+    if deleted:
+        host.notify("dataset_changed", dataset=dataset,
+                    changes={"collaborators": ((user.id, "shared"), (user.id, None))})
+    return bool(deleted)
 
 
 def delete_dataset(user, dataset):

@@ -144,6 +144,8 @@ def update_resource(user, dataset, resource, values):
         resource.save()
         dataset.modified = utcnow()
         dataset.save()
+    host.notify("dataset_changed", dataset=dataset,
+                changes={"resources": (resource.id, sorted(changes))})
     return resource
 
 

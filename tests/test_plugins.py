@@ -442,6 +442,32 @@ def test_hook_dataset_changed(make_app, make_user, make_circle):
     assert recorder.of("dataset_activated") == []
 
 
+def test_sharing_and_collections_are_dataset_changes(make_app, make_user, make_circle,
+                                                    make_collection, make_dataset):
+    """Search indexes learn about collaborators and collection membership."""
+    recorder = Recorder()
+    app = make_app(recorder)
+    owner, friend = make_user(), make_user()
+    dataset = make_dataset(owner, make_circle(owner), private=True)
+    collection = make_collection(owner, name="friends")
+    start = len(recorder.of("dataset_changed"))
+    for action, data in (("member_create", dict(id="friends", object=dataset.id,
+                                                object_type="package", capacity="member")),
+                         ("package_collaborator_create", dict(id=dataset.id,
+                                                              user_id=friend.id)),
+                         ("package_collaborator_delete", dict(id=dataset.id,
+                                                              user_id=friend.id)),
+                         ("member_delete", dict(id="friends", object=dataset.id,
+                                                object_type="package"))):
+        assert call(app, action, owner.token, **data)[0] == 200
+    changes = [c for _, c, _ in recorder.of("dataset_changed")[start:]]
+    assert changes == [{"groups": ([], ["friends"])},
+                       {"collaborators": ((friend.id, None), (friend.id, "member"))},
+                       {"collaborators": ((friend.id, "shared"), (friend.id, None))},
+                       {"groups": (["friends"], [])}]
+    assert collection.name == "friends"
+
+
 def test_hook_dataset_activated(make_app, make_user, make_circle, make_dataset,
                                 make_resource, rtdc_path):
     recorder = Recorder()

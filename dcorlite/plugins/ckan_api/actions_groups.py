@@ -1,5 +1,5 @@
 """Circle (organization) and collection (group) actions."""
-from ... import authz, groups, users, validation
+from ... import authz, datasets, groups, users, validation
 from ...actions import Action
 from ...authz import get_group, require_login, require_role, role_in
 from ...dictization import group_dict, member_users
@@ -112,12 +112,9 @@ def _member_create_or_delete(delete):
                     "Datasets belong to one circle; use collections to group them"]})
             dataset = authz.get_dataset(object_key, user)
             require_role(user, group, authz.WRITE_ROLES, f"edit group {group.name}")
-            link = dict(dataset=dataset, group=group)
+            datasets.set_in_collection(dataset, group, member=not delete)
             if delete:
-                DatasetGroup.delete().where((DatasetGroup.dataset == dataset)
-                                            & (DatasetGroup.group == group)).execute()
                 return None
-            DatasetGroup.get_or_create(**link)
             return {"id": f"{group.id}:{dataset.id}", "table_name": "package",
                     "table_id": dataset.id, "capacity": data["capacity"],
                     "group_id": group.id, "state": "active"}

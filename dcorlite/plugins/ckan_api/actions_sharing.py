@@ -1,10 +1,9 @@
 """Dataset collaborators: sharing one dataset with individual users."""
-from ... import authz, users, validation
+from ... import authz, datasets, users, validation
 from ...actions import Action
-from ...db import database
 from ...dictization import isoformat
 from ...errors import NotAuthorized, NotFound
-from ...models import Collaborator, utcnow
+from ...models import Collaborator
 from .params import required
 
 CAPACITIES = ("editor", "member")
@@ -39,23 +38,14 @@ def package_collaborator_create(context, data):
     dataset = _managed_dataset(context, data)
     target = users.get_user(required(data, "user_id"))
     capacity = validation.capacity(data.get("capacity") or "member", CAPACITIES)
-    with database.atomic():
-        collab, created = Collaborator.get_or_create(
-            dataset=dataset, user=target, defaults={"capacity": capacity})
-        if not created:
-            collab.capacity = capacity
-            collab.modified = utcnow()
-            collab.save()
-    return _collab_dict(collab)
+    return _collab_dict(datasets.share(dataset, target, capacity))
 
 
 def package_collaborator_delete(context, data):
     """Stop sharing a dataset with a user."""
     dataset = _managed_dataset(context, data)
     target = users.get_user(required(data, "user_id"))
-    deleted = Collaborator.delete().where((Collaborator.dataset == dataset)
-                                          & (Collaborator.user == target)).execute()
-    if not deleted:
+    if not datasets.unshare(dataset, target):
         raise NotFound(f"User {target.name} is not a collaborator on this dataset.")
 
 
