@@ -23,6 +23,8 @@ class Job:
     :param wants: ``wants(resource)`` → True if the job applies to the resource
     :param depends_on: names of jobs that must have succeeded first
     :param retries: how often a failing run is repeated before giving up
+    :param priority: jobs with lower values run first where dependencies allow,
+        so that cheap results (metadata) do not wait for expensive ones
     """
 
     name: str
@@ -30,6 +32,7 @@ class Job:
     wants: Callable = lambda resource: True
     depends_on: tuple = ()
     retries: int = 2
+    priority: int = 0
 
 
 _forced = contextvars.ContextVar("dcorlite_job_forced", default=False)

@@ -5,6 +5,9 @@ from ..errors import StartupError
 def order_jobs(jobs):
     """Return ``jobs`` sorted so that each follows the jobs it depends on.
 
+    Among jobs whose dependencies are met, lower ``priority`` goes first, then
+    registration order.
+
     :raises StartupError: unknown dependency or a dependency cycle
     """
     by_name = {job.name: job for job in jobs}
@@ -24,6 +27,6 @@ def order_jobs(jobs):
         done.add(job.name)
         ordered.append(job)
 
-    for job in jobs:
+    for job in sorted(jobs, key=lambda j: j.priority):
         visit(job)
     return ordered

@@ -2,9 +2,6 @@
 import json
 import math
 
-import dclab
-from dclab.rtdc_dataset.check import IntegrityChecker
-
 from ...db import database
 from ...dcfiles import open_dc_file
 from ...jobs import forced
@@ -26,6 +23,9 @@ def json_value(value):
 
 def dc_fields(path):
     """All ``dc:<section>:<key>`` values of the file that dclab knows and JSON can hold."""
+    # dclab is imported here, not at module level: it takes seconds to import and
+    # the CLI and the web server should start without it.
+    import dclab
     fields = {}
     with dclab.new_dataset(path, enable_basins=False) as ds:
         for section in dclab.dfn.CFG_METADATA:
@@ -43,6 +43,7 @@ def dc_fields(path):
 
 def file_format(path):
     """``RT-FDC`` for files with fluorescence data, else ``RT-DC``."""
+    from dclab.rtdc_dataset.check import IntegrityChecker
     with IntegrityChecker(path) as ic:
         return "RT-FDC" if ic.has_fluorescence else "RT-DC"
 

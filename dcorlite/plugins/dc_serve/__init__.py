@@ -31,4 +31,4 @@ def register_jobs(app):
     """``dc_serve.kernel`` (metadata, logs, tables) and ``dc_serve.condense``."""
     return [Job(kernel.KERNEL_JOB, kernel.ensure_kernel, wants=is_dc_resource),
             Job(kernel.CONDENSE_JOB, condense.ensure_condensed, wants=is_dc_resource,
-                depends_on=(kernel.KERNEL_JOB,))]
+                depends_on=(kernel.KERNEL_JOB,), priority=10)]

@@ -9,9 +9,7 @@ import os
 import tempfile
 import warnings
 
-import dclab
 import h5py
-from dclab.cli import condense_dataset
 from flask import current_app
 
 from ...dcfiles import open_dc_file
@@ -20,6 +18,10 @@ from ...storage import get_storage, resource_key
 
 
 def _condense(path, out):
+    # dclab is imported here, not at module level: it takes seconds to import and
+    # the CLI and the web server should start without it.
+    import dclab
+    from dclab.cli import condense_dataset
     with dclab.new_dataset(path, enable_basins=False) as ds, h5py.File(out, "w") as h5:
         # Captured, so that nothing about the server leaks into logs.
         with warnings.catch_warnings(record=True) as caught:
@@ -31,6 +33,7 @@ def _condense(path, out):
 
 def _add_basin_to_original(out, resource_id, original_features):
     """Record where the features missing in the copy live (as DCOR's condensed files do)."""
+    import dclab
     base = site_url()
     if not base:
         return
@@ -46,6 +49,7 @@ def _add_basin_to_original(out, resource_id, original_features):
 
 
 def _describe(out, md5):
+    import dclab
     with dclab.new_dataset(out, enable_basins=False) as cond:
         return {"features": sorted(cond.features_innate), "etag": md5,
                 "logs": {name: list(cond.logs[name]) for name in cond.logs.keys()}}

@@ -9,8 +9,6 @@ import math
 import threading
 from collections import OrderedDict
 
-import dclab
-
 from ...dcfiles import open_dc_file
 from ...jobs import forced
 from ...models import JobState
@@ -48,6 +46,9 @@ def _tables(ds):
 
 def compute_kernel(path):
     """Metadata, logs, tables, trace names and innate features of an RT-DC file."""
+    # dclab is imported here, not at module level: it takes seconds to import and
+    # the CLI and the web server should start without it.
+    import dclab
     with dclab.new_dataset(path, enable_basins=False) as ds:
         metadata = ds.config.as_dict(pop_filtering=True)
         metadata.setdefault("experiment", {})

@@ -10,13 +10,13 @@ from ...errors import NotFound
 from ...jobs import forced
 from ...serving import ranged_response
 from ...storage import get_storage, resource_key
-from .plot import render_preview
 
 bp = Blueprint("dc_view", __name__)
 
 
 def ensure_preview(resource_id):
     """Render the preview JPEG of a DC resource (skipped if it exists)."""
+    from .plot import render_preview  # imports dclab and matplotlib: only when needed
     storage = get_storage()
     key = resource_key(resource_id, "preview")
     if storage.exists(key) and not forced():
