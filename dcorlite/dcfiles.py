@@ -25,7 +25,10 @@ def check_no_external_links(path):
         if isinstance(link, h5py.ExternalLink):
             found.append(name)
 
-    with h5py.File(path, "r") as h5:
+    # locking=False like dclab: HDF5 refuses to open a file that this process
+    # already has open with other locking flags (e.g. activation's integrity
+    # check in a request thread while a worker thread processes the file)
+    with h5py.File(path, "r", locking=False) as h5:
         h5.visititems_links(visit)
         for name in _dataset_names(h5):
             dset = h5[name]

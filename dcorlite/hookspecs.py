@@ -16,7 +16,7 @@ def config_defaults():
     """Return a dict of this plugin's configuration defaults.
 
     Keys are upper case and start with the plugin's name, e.g.
-    ``{"UPLOADS_URL_EXPIRY": 86400}``. Implemented by: uploads, dc_schemas.
+    ``{"UPLOADS_URL_EXPIRY": 86400}``. Implemented by: uploads, dc_schemas, search.
     """
 
 
@@ -72,13 +72,18 @@ def register_jobs(app):
 def register_commands(cli):
     """Add click commands or groups to the ``dcorlite`` command group ``cli``.
 
-    Example: ``cli.add_command(my_group)``. Implemented by: tokens.
+    Example: ``cli.add_command(my_group)``. Implemented by: tokens, uploads,
+    jobs, search.
     """
 
 
 @hookspec
 def app_ready(app):
-    """Called last in ``create_app``, with the app fully configured."""
+    """Called last in ``create_app``, with the app fully configured.
+
+    Example: register a huey task on ``app.extensions["dcorlite"]["huey"]``.
+    Implemented by: search (opens its index, registers ``search.index_dataset``).
+    """
 
 
 # -- per request / per call -----------------------------------------------
@@ -98,7 +103,8 @@ def search_datasets(query, user):
 
     ``query`` is a :class:`dcorlite.search.SearchQuery` (parsed ``q``/``fq``,
     paging, sort, flags); ``user`` the caller or None. The first non-None answer
-    wins. Implemented by: ckan_api (SQL fallback, ``trylast``).
+    wins. Implemented by: search (Whoosh index; None while it is unusable),
+    ckan_api (SQL fallback, ``trylast``).
     """
 
 

@@ -15,6 +15,7 @@ Grammar (Lucene standard syntax, the subset used by CKAN clients)::
                | "(" value (["OR"|"AND"] value)* ")"
 """
 import dataclasses
+import datetime
 import re
 
 from .errors import SearchError
@@ -238,3 +239,34 @@ def fields_of(node):
             yield from fields_of(child)
     elif isinstance(node, Not):
         yield from fields_of(node.child)
+
+
+_DATE_MATH = re.compile(r"^NOW(?:([+-])(\d+)(DAY|DAYS|HOUR|HOURS|MINUTE|MINUTES))?$")
+
+
+def parse_time(value, field):
+    """Parse ``NOW``, ``NOW-7DAYS`` or an ISO 8601 date into naive UTC (None stays None).
+
+    :raises SearchError: for anything else, also for dates out of range
+    """
+    if value is None:
+        return None
+    try:
+        return _solr_time(value)
+    except (ValueError, OverflowError):
+        raise SearchError(f"Invalid date '{value}' for field '{field}'") from None
+
+
+def _solr_time(value):
+    match = _DATE_MATH.match(value)
+    if match:
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        if match.group(1):
+            unit = match.group(3).rstrip("S").lower() + "s"
+            delta = datetime.timedelta(**{unit: int(match.group(2))})
+            now = now + delta if match.group(1) == "+" else now - delta
+        return now
+    ts = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return ts

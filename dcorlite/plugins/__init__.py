@@ -16,6 +16,7 @@ BUILTIN_PLUGINS = (
     "dcorlite.plugins.uploads",
     "dcorlite.plugins.dc_serve",
     "dcorlite.plugins.dc_view",
+    "dcorlite.plugins.search",
 )
 
 ENTRY_POINT_GROUP = "dcorlite.plugins"

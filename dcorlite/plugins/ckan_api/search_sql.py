@@ -4,14 +4,13 @@ Used when no search index plugin answers. Free text matches case- and
 punctuation-insensitively (``dcoraid`` finds ``DCOR-Aid``) in title, name,
 notes, authors, tags, resource names and circle/collection names.
 """
-import datetime
 import re
 
 import peewee as pw
 
 from ... import authz, query as qp
 from ...errors import SearchError
-from ...models import Dataset, DatasetGroup, Group, Resource, Tag, User, utcnow
+from ...models import Dataset, DatasetGroup, Group, Resource, Tag, User
 from ...search import SearchResult
 
 _PUNCTUATION = "-_ .,:;()/+'\"[]"
@@ -45,37 +44,6 @@ def _text_condition(text):
             | _like(Dataset.notes, term) | _like(Dataset.authors, term)
             | Dataset.id.in_(tagged) | Dataset.id.in_(in_resources)
             | Dataset.owner_org.in_(groups) | Dataset.id.in_(in_groups))
-
-
-_DATE_MATH = re.compile(r"^NOW(?:([+-])(\d+)(DAY|DAYS|HOUR|HOURS|MINUTE|MINUTES))?$")
-
-
-def _parse_time(value, field):
-    """Parse ``NOW``, ``NOW-7DAYS`` or an ISO 8601 date into naive UTC (None stays None).
-
-    :raises SearchError: for anything else, also for dates out of range
-    """
-    if value is None:
-        return None
-    try:
-        return _solr_time(value)
-    except (ValueError, OverflowError):
-        raise SearchError(f"Invalid date '{value}' for field '{field}'") from None
-
-
-def _solr_time(value):
-    match = _DATE_MATH.match(value)
-    if match:
-        now = utcnow()
-        if match.group(1):
-            unit = match.group(3).rstrip("S").lower() + "s"
-            delta = datetime.timedelta(**{unit: int(match.group(2))})
-            now = now + delta if match.group(1) == "+" else now - delta
-        return now
-    ts = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return ts
 
 
 def _term_condition(field, value):
@@ -118,7 +86,7 @@ def _range_condition(node):
         raise SearchError(f"Range queries are not supported for field '{node.field}'")
     column = columns[node.field]
     cond = pw.SQL("1 = 1")
-    low, high = _parse_time(node.low, node.field), _parse_time(node.high, node.field)
+    low, high = qp.parse_time(node.low, node.field), qp.parse_time(node.high, node.field)
     if low is not None:
         cond &= (column >= low) if node.inclusive else (column > low)
     if high is not None:

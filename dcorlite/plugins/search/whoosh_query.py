@@ -1,0 +1,203 @@
+"""The one translation of :mod:`dcorlite.query` trees into Whoosh queries.
+
+Also builds the permission filter, the Whoosh form of
+:func:`dcorlite.authz.visible_datasets_condition`, from the caller's
+memberships and collaborations read from the database at query time.
+"""
+from whoosh import query as wq
+
+from ... import query as qp
+from ...authz import WRITE_ROLES
+from ...errors import SearchError
+from ...models import Group, Membership, User
+from . import schema
+
+#: fields that hold exactly the value given (``field:value``)
+_EXACT = {"id": "id", "name": "name", "state": "state", "owner_org": "owner_org",
+          "creator_user_id": "creator_user_id", "license_id": "license_id",
+          "title": "title_string", "tags": "tags", "res_format": "res_format",
+          "res_name": "res_name"}
+_DATES = ("metadata_modified", "metadata_created")
+
+#: facet name → index field; organization and groups are ids, named by the caller
+FACETS = {"organization": "owner_org", "groups": "groups", "tags": "tags",
+          "license_id": "license_id", "res_format": "res_format", "state": "state"}
+
+
+def is_meta_field(field):
+    """``dc:…`` and ``sp:…`` resource metadata fields."""
+    return field.startswith(("dc:", "sp:")) and len(field) > 3
+
+
+def facet_field(name):
+    """The index field counted for facet ``name``.
+
+    :raises SearchError: a field that cannot be faceted
+    """
+    if name in FACETS:
+        return FACETS[name]
+    if is_meta_field(name):
+        return schema.meta_field_name(name)
+    raise SearchError(f"Cannot facet on field '{name}'")
+
+
+def _nothing():
+    return wq.NullQuery
+
+
+def _any(queries):
+    queries = [q for q in queries if q is not wq.NullQuery]
+    if not queries:
+        return _nothing()
+    return queries[0] if len(queries) == 1 else wq.Or(queries)
+
+
+def _text(text):
+    """Free text: the stemmed words as a phrase, or the punctuation-free word(s)."""
+    if "*" in text:
+        pattern = schema.normalize_word(text)
+        if pattern.strip("*") == "":
+            return wq.Every()
+        return wq.Wildcard("text_norm", pattern)
+    words = [t.text for t in schema.TEXT_ANALYZER(text)]
+    norm = schema.normalized_text(text).split()
+    options = []
+    if words:
+        options.append(wq.Term("text", words[0]) if len(words) == 1
+                       else wq.Phrase("text", words))
+    if norm:
+        options.append(wq.Term("text_norm", norm[0]) if len(norm) == 1
+                       else wq.Phrase("text_norm", norm))
+    if not options:
+        return wq.Every()  # only punctuation: matches everything, like the SQL search
+    return _any(options)
+
+
+def _exact(field, value):
+    if "*" in value or "?" in value:
+        return wq.Wildcard(field, value)
+    return wq.Term(field, value)
+
+
+def _group_ids(value, is_organization):
+    query = Group.select(Group.id).where(((Group.name == value) | (Group.id == value)))
+    if is_organization:
+        query = query.where(Group.is_organization == True)  # noqa: E712
+    return [g.id for g in query]
+
+
+def _float(value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _term(field, value):
+    if value == "*":
+        return wq.Every()
+    if field in _EXACT:
+        return _exact(_EXACT[field], value)
+    if field == "organization":
+        return _any([wq.Term("owner_org", gid) for gid in _group_ids(value, True)])
+    if field == "groups":
+        return _any([wq.Term("groups", gid) for gid in _group_ids(value, False)])
+    if field in ("capacity", "private"):
+        private = value.lower() in ("private", "true")
+        return wq.Term("private", "true" if private else "false")
+    if field in _DATES:
+        return _range(qp.Range(field, value, value))
+    if field == "text":
+        return _text(value)
+    if field == "creator":
+        return _any([wq.Term("creator_user_id", u.id)
+                     for u in User.select(User.id).where(User.name == value)])
+    if is_meta_field(field):
+        options = [_exact(schema.meta_field_name(field), value)]
+        number = _float(value)
+        if number is not None:
+            options.append(wq.NumericRange(schema.numeric_field_name(field), number, number))
+        return _any(options)
+    raise SearchError(f"Unknown field '{field}'")
+
+
+def _range(node):
+    excl = not node.inclusive
+    if node.field in _DATES:
+        low = qp.parse_time(node.low, node.field)
+        high = qp.parse_time(node.high, node.field)
+        if low is None and high is None:
+            return wq.Every()
+        if low is not None and high is not None and low > high:
+            return _nothing()
+        return wq.DateRange(node.field, low, high, startexcl=excl, endexcl=excl)
+    if is_meta_field(node.field):
+        low, high = _float(node.low), _float(node.high)
+        numeric = ((node.low is None or low is not None)
+                   and (node.high is None or high is not None))
+        if numeric and (low is not None or high is not None):
+            return wq.NumericRange(schema.numeric_field_name(node.field), low, high,
+                                   startexcl=excl, endexcl=excl)
+        # dates and times in ISO form sort like text
+        return wq.TermRange(schema.meta_field_name(node.field), node.low, node.high,
+                            startexcl=excl, endexcl=excl)
+    raise SearchError(f"Range queries are not supported for field '{node.field}'")
+
+
+def translate(node):
+    """Translate a :mod:`dcorlite.query` tree into a Whoosh query.
+
+    :raises SearchError: unknown fields, invalid dates or ranges
+    """
+    if isinstance(node, qp.MatchAll):
+        return wq.Every()
+    if isinstance(node, qp.Text):
+        return _text(node.text)
+    if isinstance(node, qp.Term):
+        return _term(node.field, node.value)
+    if isinstance(node, qp.Range):
+        return _range(node)
+    if isinstance(node, qp.Not):
+        return wq.And([wq.Every(), wq.Not(translate(node.child))])
+    if isinstance(node, qp.And):
+        return wq.And([translate(child) for child in node.children])
+    if isinstance(node, qp.Or):
+        return wq.Or([translate(child) for child in node.children])
+    raise SearchError(f"Unsupported query element {node!r}")
+
+
+def translate_all(*nodes):
+    """Translate and AND several trees (``q`` and ``fq``)."""
+    return wq.And([translate(node) for node in nodes])
+
+
+def _terms(field, values):
+    return [wq.Term(field, v) for v in values]
+
+
+def permission_filter(user, include_private, include_drafts):
+    """The documents ``user`` may list: :func:`authz.visible_datasets_condition` for Whoosh."""
+    states = _any(_terms("state", ["active"] + (["draft"] if include_drafts else [])))
+    not_private = wq.Term("private", "false")
+    if user is not None and user.sysadmin:
+        return states if include_private else wq.And([states, not_private])
+    public = wq.And([wq.Term("state", "active"), not_private])
+    if user is None:
+        return public
+    memberships = list(Membership.select(Membership.group, Membership.role)
+                       .where(Membership.user == user))
+    my_groups = [m.group_id for m in memberships]
+    my_write_groups = [m.group_id for m in memberships if m.role in WRITE_ROLES]
+    visible = [public]
+    if include_private:
+        readable = (_terms("owner_org", my_groups) + _terms("groups", my_groups)
+                    + [wq.Term("collaborators", user.id)])
+        visible.append(wq.And([wq.Term("state", "active"), wq.Or(readable)]))
+    if include_drafts:
+        editable = (_terms("owner_org", my_write_groups)
+                    + [wq.Term("collaborator_editors", user.id),
+                       wq.Term("creator_user_id", user.id)])
+        draft = [wq.Term("state", "draft"), wq.Or(editable)]
+        visible.append(wq.And(draft if include_private else draft + [not_private]))
+    return wq.And([states, wq.Or(visible)])
