@@ -270,3 +270,28 @@ def _solr_time(value):
     if ts.tzinfo is not None:
         ts = ts.astimezone(datetime.timezone.utc).replace(tzinfo=None)
     return ts
+
+
+def translate(node, target):
+    """Turn a query tree into a backend's query by calling ``target`` for each node.
+
+    ``target`` provides ``match_all()``, ``text(text)``, ``term(field, value)``,
+    ``range(node)``, ``negate(query)``, ``all_of(queries)`` and ``any_of(queries)``;
+    the SQL fallback and the search index are two such targets.
+
+    :raises SearchError: for elements the tree should never contain
+    """
+    if isinstance(node, MatchAll):
+        return target.match_all()
+    if isinstance(node, Text):
+        return target.text(node.text)
+    if isinstance(node, Term):
+        return target.term(node.field, node.value)
+    if isinstance(node, Range):
+        return target.range(node)
+    if isinstance(node, Not):
+        return target.negate(translate(node.child, target))
+    if isinstance(node, (And, Or)):
+        parts = [translate(child, target) for child in node.children]
+        return target.all_of(parts) if isinstance(node, And) else target.any_of(parts)
+    raise SearchError(f"Unsupported query element {node!r}")

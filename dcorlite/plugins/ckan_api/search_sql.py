@@ -4,6 +4,8 @@ Used when no search index plugin answers. Free text matches case- and
 punctuation-insensitively (``dcoraid`` finds ``DCOR-Aid``) in title, name,
 notes, authors, tags, resource names and circle/collection names.
 """
+import functools
+import operator
 import re
 
 import peewee as pw
@@ -94,28 +96,24 @@ def _range_condition(node):
     return cond
 
 
+class _SQLTarget:
+    """peewee conditions for the nodes of a query tree (see :func:`dcorlite.query.translate`)."""
+
+    match_all = staticmethod(lambda: pw.SQL("1 = 1"))
+    text = staticmethod(_text_condition)
+    term = staticmethod(_term_condition)
+    range = staticmethod(_range_condition)
+    negate = staticmethod(lambda cond: ~cond)
+    all_of = staticmethod(lambda conds: functools.reduce(operator.and_, conds))
+    any_of = staticmethod(lambda conds: functools.reduce(operator.or_, conds))
+
+
 def to_condition(node):
     """Translate a query tree from :mod:`dcorlite.query` into a peewee condition.
 
     :raises SearchError: for unknown fields or invalid values
     """
-    if isinstance(node, qp.MatchAll):
-        return pw.SQL("1 = 1")
-    if isinstance(node, qp.Text):
-        return _text_condition(node.text)
-    if isinstance(node, qp.Term):
-        return _term_condition(node.field, node.value)
-    if isinstance(node, qp.Range):
-        return _range_condition(node)
-    if isinstance(node, qp.Not):
-        return ~to_condition(node.child)
-    if isinstance(node, (qp.And, qp.Or)):
-        conds = [to_condition(child) for child in node.children]
-        result = conds[0]
-        for cond in conds[1:]:
-            result = (result & cond) if isinstance(node, qp.And) else (result | cond)
-        return result
-    raise SearchError(f"Unsupported query element {node!r}")
+    return qp.translate(node, _SQLTarget)
 
 
 _SORT_COLUMNS = {"metadata_modified": Dataset.modified, "metadata_created": Dataset.created,

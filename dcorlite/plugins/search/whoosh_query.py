@@ -145,26 +145,24 @@ def _range(node):
     raise SearchError(f"Range queries are not supported for field '{node.field}'")
 
 
+class _WhooshTarget:
+    """Whoosh queries for the nodes of a query tree (see :func:`dcorlite.query.translate`)."""
+
+    match_all = staticmethod(wq.Every)
+    text = staticmethod(_text)
+    term = staticmethod(_term)
+    range = staticmethod(_range)
+    negate = staticmethod(lambda query: wq.And([wq.Every(), wq.Not(query)]))
+    all_of = staticmethod(wq.And)
+    any_of = staticmethod(wq.Or)
+
+
 def translate(node):
     """Translate a :mod:`dcorlite.query` tree into a Whoosh query.
 
     :raises SearchError: unknown fields, invalid dates or ranges
     """
-    if isinstance(node, qp.MatchAll):
-        return wq.Every()
-    if isinstance(node, qp.Text):
-        return _text(node.text)
-    if isinstance(node, qp.Term):
-        return _term(node.field, node.value)
-    if isinstance(node, qp.Range):
-        return _range(node)
-    if isinstance(node, qp.Not):
-        return wq.And([wq.Every(), wq.Not(translate(node.child))])
-    if isinstance(node, qp.And):
-        return wq.And([translate(child) for child in node.children])
-    if isinstance(node, qp.Or):
-        return wq.Or([translate(child) for child in node.children])
-    raise SearchError(f"Unsupported query element {node!r}")
+    return qp.translate(node, _WhooshTarget)
 
 
 def translate_all(*nodes):
