@@ -5,7 +5,6 @@ import os
 from flask import Flask, g, request
 
 from . import host
-from .actions import Action  # noqa: F401  (re-exported for plugins)
 from .config import early_config, load_config
 from .db import database, init_db, migrate
 from .jobs.ordering import order_jobs
