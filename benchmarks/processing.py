@@ -42,8 +42,6 @@ import datetime
 import hashlib
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,14 +58,13 @@ from dclab.rtdc_dataset.fmt_dcor.api import APIHandler
 from dcoraid.api import CKANAPI, dataset_create
 from dcoraid.api.dataset import resource_add
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+import harness  # noqa: E402  (benchmarks/harness.py, next to this script)
+
+sys.path.insert(0, harness.REPO)
 from dcorlite.plugins.dc_view.plot import render_preview  # noqa: E402
 from tests.fixtures.rtdc import write_repeated  # noqa: E402
 
-SOURCE_ZIP = "/work/shared/testdata/fmt-hdf5_fl_2018.zip"
-CLI = [sys.executable, "-c", "from dcorlite.cli import cli; cli()"]
-USER, PASSWORD, CIRCLE = "bench", "bench-password-123", "bench-circle"
+SOURCE_ZIP = os.path.join(harness.TESTDATA, "fmt-hdf5_fl_2018.zip")
 READ_FEATURES = ("deform", "area_um", "volume")
 MIB = 2 ** 20
 PROCESSING_TARGET, READ_TARGET = 1.2, 1.5
@@ -124,16 +121,11 @@ def baseline(path, workdir):
 
 # -- dcorlite ----------------------------------------------------------------------
 
-def free_port():
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def clean_env():
-    """This process's environment without ``DCORLITE_*`` settings (fresh defaults)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("DCORLITE_")}
+@contextlib.contextmanager
+def dcorlite(workdir):
+    """A fresh instance with a user, a token and a circle, served by ``dcorlite serve``."""
+    with harness.served_instance(workdir) as (instance, host, token, _, _):
+        yield Dcorlite(instance, host, token)
 
 
 class Dcorlite:
@@ -146,62 +138,12 @@ class Dcorlite:
 
     def cli(self, *args):
         """Run ``dcorlite --instance INSTANCE ARGS``; return its stdout."""
-        return run_cli(self.instance, *args)
+        return harness.run_cli(self.instance, *args)
 
     def get(self, path, **params):
         """GET ``path`` on the server with the API token; return the response."""
         return requests.get(self.base + path, params=params,
                             headers={"Authorization": self.token}, timeout=30)
-
-
-def run_cli(instance, *args):
-    """Run ``dcorlite --instance INSTANCE ARGS`` with a clean environment; return stdout."""
-    proc = subprocess.run(CLI + ["--instance", instance, *args], env=clean_env(),
-                          capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(f"dcorlite {' '.join(args[:2])} failed: {proc.stderr}")
-    return proc.stdout
-
-
-@contextlib.contextmanager
-def dcorlite(workdir):
-    """A fresh instance with a user, a token and a circle, served by ``dcorlite serve``."""
-    instance = os.path.join(workdir, "instance")
-    run_cli(instance, "user", "add", USER, "--email", "bench@example.org",
-            "--password", PASSWORD)
-    token = run_cli(instance, "token", "create", USER).strip()
-    run_cli(instance, "circle", "create", CIRCLE, "--admin", USER)
-    host = f"127.0.0.1:{free_port()}"
-    log_path = os.path.join(workdir, "dcorlite.log")
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(CLI + ["--instance", instance, "serve", "--host", "127.0.0.1",
-                                       "--port", host.split(":")[1]],
-                                env=clean_env(), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        server = Dcorlite(instance, host, token)
-        wait_until_up(server, proc, log_path)
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def wait_until_up(server, proc, log_path, timeout=60):
-    """Wait until the server answers ``status_show``, or fail with the log tail."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if server.get("/api/3/action/status_show").ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    with open(log_path, errors="replace") as fh:
-        raise RuntimeError(f"dcorlite serve did not start:\n{fh.read()[-3000:]}")
 
 
 def upload(server, path):
@@ -210,8 +152,8 @@ def upload(server, path):
     :returns: ``(dataset id, resource id, upload seconds, UTC time of the attach)``
     """
     ds = dataset_create({"title": "dcorlite processing benchmark", "authors": "Benchmark",
-                         "license_id": "CC0-1.0", "owner_org": CIRCLE, "private": True},
-                        api=server.api)
+                         "license_id": "CC0-1.0", "owner_org": harness.CIRCLE,
+                         "private": True}, api=server.api)
     seconds, _ = timed(resource_add, ds["id"], path, api=server.api)
     attached = utcnow()
     rid = server.api.get("package_show", id=ds["id"])["resources"][0]["id"]

@@ -28,10 +28,8 @@ import argparse
 import contextlib
 import hashlib
 import os
-import re
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +37,8 @@ import time
 import uuid
 
 import requests
+
+import harness  # benchmarks/harness.py, next to this script
 
 MB = 10 ** 6
 MIB = 2 ** 20
@@ -49,7 +49,6 @@ MAX_SIZE_MIB = 1024
 S3_PORT = 8333
 S3_KEY, S3_SECRET = "dcorlite-bench", "dcorlite-bench-secret"
 BUCKET = "dcorlite-bench"
-USER, PASSWORD, CIRCLE = "bench", "bench-password-123", "bench-circle"
 
 
 # -- files ------------------------------------------------------------------
@@ -119,13 +118,6 @@ def disk_copy(src, dst, fsync):
 
 # -- processes ----------------------------------------------------------------
 
-def free_port():
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def port_in_use(port):
     """True if something listens on 127.0.0.1:``port``."""
     with socket.socket() as sock:
@@ -139,40 +131,6 @@ def executable(name, package):
     if path is None:
         raise RuntimeError(f"'{name}' not found; install it with: pip install {package}")
     return path
-
-
-@contextlib.contextmanager
-def process(args, log_path, env=None):
-    """Run ``args`` with output to ``log_path``; terminate it on exit."""
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def wait_for(ready, proc, log_path, timeout=60):
-    """Call ``ready()`` until it returns a true value, or fail with the log tail."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            result = ready()
-        except Exception:
-            result = None
-        if result:
-            return result
-        time.sleep(0.2)
-    with open(log_path, errors="replace") as fh:
-        tail = fh.read()[-3000:]
-    raise RuntimeError(f"{' '.join(proc.args[:2])} did not become ready:\n{tail}")
 
 
 class RssMonitor(threading.Thread):
@@ -236,8 +194,8 @@ def seaweedfs(workdir):
                       region_name="us-east-1",
                       config=Config(signature_version="s3v4",
                                     s3={"addressing_style": "path"}))
-    with process(args, log, env=env) as proc:
-        wait_for(lambda: s3.create_bucket(Bucket=BUCKET), proc, log)
+    with harness.process(args, log, env=env) as proc:
+        harness.wait_for(lambda: s3.create_bucket(Bucket=BUCKET), proc, log)
         yield s3
 
 
@@ -254,6 +212,13 @@ def seaweedfs_transfer(s3, src, sha256, workdir):
 
 
 # -- dcorlite -------------------------------------------------------------------
+
+@contextlib.contextmanager
+def dcorlite(workdir):
+    """Set up a fresh instance with a sysadmin, a token and a circle; serve it."""
+    with harness.served_instance(workdir, sysadmin=True) as (_, host, token, circle, proc):
+        yield Dcorlite(f"http://{host}", token, circle, proc.pid)
+
 
 class Dcorlite:
     """A running ``dcorlite serve``: base URL, API token, circle id, pid."""
@@ -273,34 +238,6 @@ class Dcorlite:
         if not body.get("success"):
             raise RuntimeError(f"{name} failed: {body.get('error')}")
         return body["result"]
-
-
-def dcorlite_cli(instance, *args):
-    """Run ``dcorlite --instance INSTANCE ARGS``; return its stdout."""
-    proc = subprocess.run([executable("dcorlite", "-e ."), "--instance", instance, *args],
-                          capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(f"dcorlite {' '.join(args[:2])} failed: {proc.stderr}")
-    return proc.stdout
-
-
-@contextlib.contextmanager
-def dcorlite(workdir):
-    """Set up a fresh instance with a sysadmin, a token and a circle; serve it."""
-    instance = os.path.join(workdir, "instance")
-    dcorlite_cli(instance, "user", "add", USER, "--email", "bench@example.org",
-                 "--sysadmin", "--password", PASSWORD)
-    token = dcorlite_cli(instance, "token", "create", USER).strip()
-    created = dcorlite_cli(instance, "circle", "create", CIRCLE, "--admin", USER)
-    circle_id = re.search(r"\(([0-9a-f-]{36})\)", created).group(1)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = os.path.join(workdir, "dcorlite.log")
-    args = [executable("dcorlite", "-e ."), "--instance", instance, "serve",
-            "--host", "127.0.0.1", "--port", str(port)]
-    with process(args, log) as proc:
-        wait_for(lambda: requests.get(f"{base}/api/3/action/status_show").ok, proc, log)
-        yield Dcorlite(base, token, circle_id, proc.pid)
 
 
 def dcorlite_transfer(server, src, md5, sha256, workdir, monitor):

@@ -1,0 +1,92 @@
+"""What the benchmarks share: child processes, and a served fresh dcorlite instance."""
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+CLI = [sys.executable, "-c", "from dcorlite.cli import cli; cli()"]
+USER, PASSWORD, CIRCLE = "bench", "bench-password-123", "bench-circle"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTDATA = os.path.join(os.path.dirname(REPO), "shared", "testdata")
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env():
+    """This process's environment without ``DCORLITE_*`` settings (fresh defaults)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("DCORLITE_")}
+
+
+@contextlib.contextmanager
+def process(args, log_path, env=None):
+    """Run ``args`` with output to ``log_path``; terminate it on exit."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for(ready, proc, log_path, timeout=60):
+    """Call ``ready()`` until it returns a true value, or fail with the log tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            result = ready()
+        except Exception:
+            result = None
+        if result:
+            return result
+        time.sleep(0.2)
+    with open(log_path, errors="replace") as fh:
+        tail = fh.read()[-3000:]
+    raise RuntimeError(f"{' '.join(proc.args[:2])} did not become ready:\n{tail}")
+
+
+def run_cli(instance, *args):
+    """Run ``dcorlite --instance INSTANCE ARGS`` with a clean environment; return stdout."""
+    proc = subprocess.run(CLI + ["--instance", instance, *args], env=clean_env(),
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"dcorlite {' '.join(args[:2])} failed: {proc.stderr}")
+    return proc.stdout
+
+
+@contextlib.contextmanager
+def served_instance(workdir, sysadmin=False):
+    """A fresh instance with a user, a token and a circle, served by ``dcorlite serve``.
+
+    :yields: ``(instance folder, "127.0.0.1:PORT", token, circle id, server process)``
+    """
+    instance = os.path.join(workdir, "instance")
+    run_cli(instance, "user", "add", USER, "--email", "bench@example.org",
+            "--password", PASSWORD, *(["--sysadmin"] if sysadmin else []))
+    token = run_cli(instance, "token", "create", USER).strip()
+    created = run_cli(instance, "circle", "create", CIRCLE, "--admin", USER)
+    circle_id = re.search(r"\(([0-9a-f-]{36})\)", created).group(1)
+    host = f"127.0.0.1:{free_port()}"
+    log = os.path.join(workdir, "dcorlite.log")
+    args = CLI + ["--instance", instance, "serve", "--host", "127.0.0.1",
+                  "--port", host.split(":")[1]]
+    with process(args, log, env=clean_env()) as proc:
+        wait_for(lambda: requests.get(f"http://{host}/api/3/action/status_show").ok,
+                 proc, log)
+        yield instance, host, token, circle_id, proc
