@@ -1,20 +1,34 @@
-"""``package_search`` latency on 10,000 datasets: Whoosh index versus the SQL search.
+"""``package_search`` latency: the Whoosh index versus the SQL search, same database, same run.
 
 One run, in a temporary directory that is removed at the end (SQLite):
 
-1. ``--datasets`` datasets (default 10,000) in 20 circles and 10 collections,
-   written straight into the database (no resources, no files), a third of
-   them private, with tags, collaborators and words from a small vocabulary;
-2. ``dcorlite search reindex`` equivalent (``SearchIndex.rebuild``), timed;
-3. the same mix of DCOR-Aid style searches (free text, ``organization:``,
-   ``creator_user_id:``, time ranges, facets, paging) through the Flask test
-   client as an anonymous user, a circle member and a sysadmin, ``--repeat``
-   times each, first answered by the index, then by the SQL fallback (index
-   switched off). Prints p50 and p99 in milliseconds.
+1. ``--datasets`` datasets (default 10,000) with 5 resources each (4 ``.rtdc``
+   measurements whose ``dc:`` metadata is modelled on a real dcnum file, with
+   varied flow rates, channel widths, dates, media and samples, an
+   ``sp:general:sample type``, and one ``.csv``), in 20 circles and 10
+   collections, a third of them private, one in ten a draft, with tags,
+   collaborators and titles from a small vocabulary; written straight into
+   the database (no files);
+2. a full index build (what ``dcorlite search reindex`` does, with its
+   default number of writer processes), timed;
+3. four kinds of ``package_search`` through the Flask test client, ``--repeat``
+   requests each, rotating between an anonymous caller, a circle member and a
+   sysadmin (``include_private=true`` when logged in, as DCOR-Aid sends it),
+   with a different word, circle or range each time:
+
+   - free text: ``q=<one or two words>``
+   - fq by circle: ``fq=organization:<circle>``, ``sort=metadata_created desc``
+   - fq range on flow rate: ``fq=dc\\:setup\\:flow\\ rate:[<low> TO <high>]``
+   - faceted: ``q=*:*`` with 7 facet fields (organization, tags, license,
+     format, channel width, flow rate, sample type)
+
+   first answered by the index, then by the SQL search on the same database
+   (index switched off). Prints p50/p99 in milliseconds and SQL/index ratios.
+   One more line shows DCOR-Aid's page size (``rows=1000``) for the circle query.
 
 Usage::
 
-    python benchmarks/search.py [--datasets 10000] [--repeat 5]
+    python benchmarks/search.py [--datasets 10000] [--repeat 100]
 """
 import argparse
 import datetime
@@ -24,12 +38,63 @@ import shutil
 import statistics
 import tempfile
 import time
+import uuid
 
 WORDS = ("cells blood beads calibration leukocytes erythrocytes hl60 reference channel "
          "flow deformability fluorescence mask contour artefact wide polygon").split()
+SAMPLES = ("blood donor", "HL60 control", "HL60 cytochalasin", "beads 5um", "erythrocytes",
+           "leukocytes", "reference", "PBMC", "neutrophils", "Jurkat")
+MEDIA = ("0.59% MC-PBS", "0.49% MC-PBS", "CellCarrier", "CellCarrier B", "PBS")
+FLOW_RATES = (0.02, 0.03, 0.04, 0.06, 0.08, 0.12, 0.16, 0.24)
+CHANNEL_WIDTHS = (15.0, 20.0, 30.0, 40.0)
+SAMPLE_TYPES = ("primary cells", "cell line", "artificial")
+LICENSES = ("CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0")
+FACETS = ('["organization", "tags", "license_id", "res_format", "dc:setup:channel width",'
+          ' "dc:setup:flow rate", "sp:general:sample type"]')
+
+
+def measurement_metadata(rng, when, run_index):
+    """``dc:`` metadata of one measurement, as dclab reports it for a dcnum file."""
+    flow = rng.choice(FLOW_RATES)
+    return {
+        "dc:experiment:date": when.strftime("%Y-%m-%d"),
+        "dc:experiment:event count": rng.randint(2000, 500000),
+        "dc:experiment:run index": run_index,
+        "dc:experiment:run identifier": f"{when:%Y}-rcs-{uuid.UUID(int=rng.getrandbits(128))}",
+        "dc:experiment:sample": rng.choice(SAMPLES),
+        "dc:experiment:time": when.strftime("%H:%M:%S"),
+        "dc:experiment:timestamp": when.timestamp(),
+        "dc:imaging:flash device": "LED blue (460nm)",
+        "dc:imaging:flash duration": 2.0,
+        "dc:imaging:frame rate": rng.choice((2000.0, 3443.6594437534895, 4000.0)),
+        "dc:imaging:pixel size": rng.choice((0.34, 0.2675)),
+        "dc:imaging:roi position x": 0, "dc:imaging:roi position y": 1,
+        "dc:imaging:roi size x": 320, "dc:imaging:roi size y": 80,
+        "dc:online_filter:target duration": 10.0,
+        "dc:pipeline:dcnum background": "sparsemed:k=200^s=1^t=0^f=0.8^o=1",
+        "dc:pipeline:dcnum data": "hdf:p=0.2675^i=0",
+        "dc:pipeline:dcnum feature": "legacy:b=1^h=1^v=1",
+        "dc:pipeline:dcnum gate": "norm:o=0^s=10",
+        "dc:pipeline:dcnum generation": "13",
+        "dc:pipeline:dcnum hash": f"{rng.getrandbits(128):032x}",
+        "dc:pipeline:dcnum mapping": "0",
+        "dc:pipeline:dcnum segmenter": "torchmpo:m=unet-228-naiad_g2_8a981.dcnm:cle=1^f=1^clo=0",
+        "dc:pipeline:dcnum yield": rng.randint(2000, 500000),
+        "dc:setup:channel width": rng.choice(CHANNEL_WIDTHS),
+        "dc:setup:chip region": rng.choice(("channel", "channel", "reservoir")),
+        "dc:setup:flow rate": flow,
+        "dc:setup:flow rate sample": round(flow / 4, 4),
+        "dc:setup:flow rate sheath": round(flow * 3 / 4, 4),
+        "dc:setup:identifier": f"RC-{rng.getrandbits(32):08x}",
+        "dc:setup:medium": rng.choice(MEDIA),
+        "dc:setup:module composition": rng.choice(("Naiad", "Cell_Flow_2, Fluor")),
+        "dc:setup:software version": "CSKernel 1.8.3 | dclab 0.62.14",
+        "dc:setup:temperature": rng.uniform(20, 37),
+    }
 
 
 def populate(count, rng):
+    """Write users, circles, collections and ``count`` datasets; return the users."""
     from dcorlite import models as m
     from dcorlite.db import database
     users = [m.User.create(name=f"user{i}", email=f"u{i}@x.org") for i in range(50)]
@@ -41,57 +106,105 @@ def populate(count, rng):
     for i, user in enumerate(users[:50]):
         m.Membership.create(group=circles[i % 20], user=user, role="member")
         m.Membership.create(group=colls[i % 10], user=user, role="member")
-    now = datetime.datetime(2025, 1, 1)
-    with database.atomic():
-        for i in range(count):
+    start = datetime.datetime(2024, 1, 1)
+    for first in range(0, count, 500):
+        datasets, resources, tags, links, collabs = [], [], [], [], []
+        for i in range(first, min(count, first + 500)):
             words = rng.sample(WORDS, 4)
-            ds = m.Dataset.create(
-                name=f"dataset-{i}", title=f"{words[0].title()} {words[1]} {i}",
-                notes=" ".join(words), authors=f"Author {i % 97}", license_id="CC0-1.0",
-                private=rng.random() < 0.33, owner_org=circles[i % 20],
+            when = start + datetime.timedelta(minutes=97 * i)
+            dataset_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            datasets.append(dict(
+                id=dataset_id, name=f"dataset-{i}",
+                title=f"{words[0].title()} {words[1]} {rng.choice(SAMPLES)} {i}",
+                notes=f"Measurement of {' '.join(words)} at several flow rates.",
+                authors=f"Author {i % 97}", license_id=rng.choice(LICENSES),
+                private=rng.random() < 0.33, owner_org=circles[i % 20].id,
                 state="active" if rng.random() < 0.9 else "draft",
-                creator=users[i % 50], created=now + datetime.timedelta(minutes=i),
-                modified=now + datetime.timedelta(minutes=i))
-            m.Tag.create(dataset=ds, name=words[2])
+                creator=users[i % 50].id, created=when, modified=when))
+            tags += [dict(dataset=dataset_id, name=w) for w in words[2:4]]
             if i % 3 == 0:
-                m.DatasetGroup.create(dataset=ds, group=colls[i % 10])
+                links.append(dict(dataset=dataset_id, group=colls[i % 10].id))
             if i % 7 == 0:
-                m.Collaborator.create(dataset=ds, user=users[(i + 3) % 50])
+                collabs.append(dict(dataset=dataset_id, user=users[(i + 3) % 50].id))
+            sample_type = rng.choice(SAMPLE_TYPES)
+            for position in range(5):
+                is_rtdc = position < 4
+                extras = measurement_metadata(rng, when, position + 1) if is_rtdc else {}
+                if is_rtdc:
+                    extras["sp:general:sample type"] = sample_type
+                resources.append(dict(
+                    id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    dataset=dataset_id, position=position,
+                    name=f"M{position + 1:03d}_data.rtdc" if is_rtdc else "analysis.csv",
+                    size=rng.randint(10**6, 10**9),
+                    mimetype="RT-DC" if is_rtdc else "text/csv",
+                    format="RT-DC" if is_rtdc else "CSV",
+                    sha256=f"{rng.getrandbits(256):064x}", extras=extras,
+                    created=when, last_modified=when))
+        with database.atomic():
+            m.Dataset.insert_many(datasets).execute()
+            m.Resource.insert_many(resources).execute()
+            m.Tag.insert_many(tags).execute()
+            if links:
+                m.DatasetGroup.insert_many(links).execute()
+            if collabs:
+                m.Collaborator.insert_many(collabs).execute()
     return users
 
 
-def queries(user_id):
-    return [
-        {"q": "cells"}, {"q": "blood calibration"}, {"q": "dcor-aid"},
-        {"q": "*:*", "fq": "organization:circle-3", "rows": 100},
-        {"q": "*:*", "fq": f" creator_user_id:{user_id}", "include_private": "true"},
-        {"q": "*:*", "fq": "(organization:circle-1 AND metadata_modified:"
-                           "[2025-01-02T00\\:00\\:00Z TO NOW])", "include_private": "true"},
-        {"q": "*:*", "fq": "groups:coll-2", "include_private": "true",
-         "facet.field": '["organization", "tags", "license_id"]'},
-        {"q": "fluorescence", "sort": "metadata_created desc", "start": 200, "rows": 50},
-    ]
+def query_kinds(rng):
+    """The four kinds of search, each a function returning fresh parameters."""
+    def free_text():
+        return {"q": " ".join(rng.sample(WORDS, rng.choice((1, 2))))}
+
+    def by_circle(rows=10):
+        return {"q": "*:*", "fq": f"organization:circle-{rng.randrange(20)}",
+                "sort": "metadata_created desc", "rows": rows}
+
+    def flow_rate_range():
+        low = rng.choice(FLOW_RATES[:-2])
+        high = rng.choice([f for f in FLOW_RATES if f > low])
+        return {"q": "*:*", "fq": f"dc\\:setup\\:flow\\ rate:[{low} TO {high}]"}
+
+    def faceted():
+        return {"q": "*:*", "facet.field": FACETS, "facet.limit": 20}
+
+    return {"free text": free_text, "fq by circle": by_circle,
+            "fq range on flow rate": flow_rate_range, "faceted": faceted,
+            "fq by circle, rows=1000": lambda: by_circle(rows=1000)}
 
 
-def measure(client, tokens, user_id, repeat):
+def measure(client, callers, make_params, repeat):
+    """Run ``repeat`` searches; return (p50, p99) in milliseconds."""
     times = []
-    for _ in range(repeat):
-        for token in tokens:
-            headers = {"Authorization": token} if token else {}
-            for params in queries(user_id):
-                start = time.perf_counter()
-                response = client.get("/api/3/action/package_search", query_string=params,
-                                      headers=headers)
-                times.append((time.perf_counter() - start) * 1000)
-                assert response.status_code == 200, response.get_json()
+    for n in range(repeat):
+        token = callers[n % len(callers)]
+        params = make_params()
+        headers = {}
+        if token:
+            headers["Authorization"] = token
+            params["include_private"] = "true"
+        start = time.perf_counter()
+        response = client.get("/api/3/action/package_search", query_string=params,
+                              headers=headers)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.get_json()
     times.sort()
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def run_kinds(client, callers, repeat, seed):
+    """p50/p99 for every query kind (the same parameter sequence for every ``seed``)."""
+    kinds = query_kinds(random.Random(seed))
+    return {name: measure(client, callers, make, repeat if "1000" not in name
+                          else max(5, repeat // 10))
+            for name, make in kinds.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", type=int, default=10000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=100)
     args = parser.parse_args()
     from dcorlite import create_app
     from dcorlite.plugins.search import index, search_index
@@ -105,26 +218,37 @@ def main():
         with app.app_context():
             start = time.perf_counter()
             users = populate(args.datasets, random.Random(1))
-            print(f"{args.datasets} datasets written in {time.perf_counter() - start:.1f} s")
+            print(f"{args.datasets} datasets with {5 * args.datasets} resources written "
+                  f"in {time.perf_counter() - start:.1f} s")
+            the_index = search_index(app)
+            processes = the_index.default_processes()
             start = time.perf_counter()
-            search_index(app).rebuild()
-            print(f"reindex: {time.perf_counter() - start:.1f} s")
-            toks = [None, tokens.create_token(users[5], "b"), tokens.create_token(users[-1], "b")]
+            the_index.rebuild(processes=processes)
+            print(f"index build ({processes} writer processes, as 'dcorlite search "
+                  f"reindex'): {time.perf_counter() - start:.1f} s")
+            callers = [None, tokens.create_token(users[5], "b"),
+                       tokens.create_token(users[-1], "b")]
             client = app.test_client()
-            p50, p99 = measure(client, toks, users[5].id, args.repeat)
-            print(f"index: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+            client.get("/api/3/action/package_search")  # open the searcher once
+            indexed = run_kinds(client, callers, args.repeat, seed=2)
 
-            def unavailable(*a):
+            def unavailable(*args):
                 raise index.IndexUnavailable("benchmark: SQL search")
             index.search, saved = unavailable, index.search
             logging.getLogger("dcorlite.plugins.search").setLevel(logging.CRITICAL)
             try:
-                p50, p99 = measure(client, toks, users[5].id, args.repeat)
+                sql = run_kinds(client, callers, args.repeat, seed=2)
             finally:
                 index.search = saved
-            print(f"SQL:   p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    print(f"{'query':<26} {'index p50':>10} {'p99':>8} {'SQL p50':>10} {'p99':>8} "
+          f"{'SQL/index p50':>14}")
+    for name, (p50, p99) in indexed.items():
+        s50, s99 = sql[name]
+        print(f"{name:<26} {p50:>7.1f} ms {p99:>5.1f} ms {s50:>7.1f} ms {s99:>5.1f} ms "
+              f"{s50 / p50:>13.1f}×")
+    print("target: index p50 <= 30 ms and p99 <= 150 ms for the first four kinds")
 
 
 if __name__ == "__main__":

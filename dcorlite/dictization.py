@@ -3,8 +3,8 @@ import hashlib
 
 from flask import current_app, request
 
-from . import schemas
-from .models import DatasetGroup, Group, Membership, Resource, Tag
+from . import loading, schemas
+from .models import Membership
 
 
 def isoformat(value):
@@ -79,23 +79,29 @@ def resource_dict(resource, dataset_id=None):
 
 def package_dict(dataset):
     """The full ``package_show`` dict of ``dataset`` (resources in upload order)."""
-    org = dataset.owner_org
+    return package_dicts([dataset])[0]
+
+
+def package_dicts(datasets):
+    """:func:`package_dict` of each of ``datasets``, read with a few queries for all."""
+    datasets = list(datasets)
+    parts = loading.dataset_parts(datasets)
     titles = schemas.license_titles()
-    resources = list(Resource.select().where(Resource.dataset == dataset)
-                     .order_by(Resource.position))
-    tag_names = [t.name for t in Tag.select().where(Tag.dataset == dataset).order_by(Tag.name)]
-    groups = (Group.select().join(DatasetGroup, on=(DatasetGroup.group == Group.id))
-              .where(DatasetGroup.dataset == dataset))
+    licenses = {lic["id"]: lic for lic in schemas.licenses()}
+    return [_package_dict(d, parts[d.id], titles, licenses.get(d.license_id))
+            for d in datasets]
+
+
+def _package_dict(dataset, parts, titles, lic):
     group_items = sorted(
         ({"id": g.id, "name": g.name, "title": g.title, "display_name": g.display_name,
-          "description": g.description, "image_display_url": ""} for g in groups),
+          "description": g.description, "image_display_url": ""} for g in parts.collections),
         key=lambda g: g["display_name"])
-    lic = next((lic for lic in schemas.licenses() if lic["id"] == dataset.license_id), None)
     result = {
         "id": dataset.id, "name": dataset.name, "title": dataset.title,
         "type": "dataset", "state": dataset.state, "private": dataset.private,
-        "owner_org": org.id,
-        "organization": {k: v for k, v in group_dict(org).items()
+        "owner_org": dataset.owner_org_id,
+        "organization": {k: v for k, v in group_dict(parts.circle).items()
                          if k not in ("display_name", "image_display_url")},
         "creator_user_id": dataset.creator_id,
         "metadata_created": isoformat(dataset.created),
@@ -104,10 +110,11 @@ def package_dict(dataset):
         "license_id": dataset.license_id,
         "license_title": titles.get(dataset.license_id, dataset.license_id),
         "isopen": bool(lic and lic.get("od_conformance") == "approved"),
-        "notes": dataset.notes, "num_resources": len(resources), "num_tags": len(tag_names),
-        "resources": [resource_dict(r, dataset.id) for r in resources],
+        "notes": dataset.notes, "num_resources": len(parts.resources),
+        "num_tags": len(parts.tags),
+        "resources": [resource_dict(r, dataset.id) for r in parts.resources],
         "tags": [{"id": n, "name": n, "display_name": n, "state": "active",
-                  "vocabulary_id": None} for n in tag_names],
+                  "vocabulary_id": None} for n in parts.tags],
         "groups": group_items, "extras": [],
         "relationships_as_subject": [], "relationships_as_object": [],
     }

@@ -241,6 +241,25 @@ def fields_of(node):
         yield from fields_of(node.child)
 
 
+#: ``dc:<section>:<key>`` / ``sp:<section>:<key>``: the characters dclab and
+#: the supplement schema use, so a field name is always safe to put in a JSON path
+_META_FIELD = re.compile(r"(dc|sp):[A-Za-z0-9_ .:()/-]{1,200}")
+
+
+def is_meta_field(field):
+    """True for a well-formed ``dc:…`` or ``sp:…`` resource metadata field."""
+    return _META_FIELD.fullmatch(field) is not None
+
+
+def as_number(value):
+    """``value`` as a finite float, or None if it is not a number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
 _DATE_MATH = re.compile(r"^NOW(?:([+-])(\d+)(DAY|DAYS|HOUR|HOURS|MINUTE|MINUTES))?$")
 
 

@@ -2,7 +2,9 @@
 
 Used when no search index plugin answers. Free text matches case- and
 punctuation-insensitively (``dcoraid`` finds ``DCOR-Aid``) in title, name,
-notes, authors, tags, resource names and circle/collection names.
+notes, authors, tags, resource names and circle/collection names. ``dc:``/``sp:``
+filters and facets read the resources' JSON ``extras`` with the database's
+JSON functions (SQLite ``json_extract``, PostgreSQL ``jsonb``).
 """
 import functools
 import operator
@@ -11,6 +13,7 @@ import re
 import peewee as pw
 
 from ... import authz, query as qp
+from ...db import database
 from ...errors import SearchError
 from ...models import Dataset, DatasetGroup, Group, Resource, Tag, User
 from ...search import SearchResult
@@ -48,6 +51,86 @@ def _text_condition(text):
             | Dataset.owner_org.in_(groups) | Dataset.id.in_(in_groups))
 
 
+class _MetaValue:
+    """SQL expressions for the value of one ``dc:``/``sp:`` key in ``Resource.extras``.
+
+    ``text`` is the value of a JSON string, ``number`` of a JSON number (NULL
+    otherwise), ``boolean(True)`` matches a JSON ``true``; ``type`` and
+    ``value`` are what facets group by. The key was checked by
+    :func:`dcorlite.query.is_meta_field`, so it cannot break out of a JSON path.
+    """
+
+    def __init__(self, key):
+        if isinstance(database.obj, pw.PostgresqlDatabase):
+            item = pw.Expression(pw.Cast(Resource.extras, "jsonb"), "->", key)
+            self.type = pw.fn.jsonb_typeof(item).coerce(False)
+            self.value = pw.Expression(pw.Cast(Resource.extras, "jsonb"), "->>", key)
+            self.is_text = self.type == "string"
+            self.is_number = self.type == "number"
+            self.number = pw.Case(None, [(self.is_number,
+                                          pw.Cast(self.value, "double precision"))])
+            self._bool = lambda flag: (self.type == "boolean") & (
+                self.value == ("true" if flag else "false"))
+        else:
+            path = f'$."{key}"'
+            # coerce(False): not through JSONField.python_value, which peewee
+            # applies to functions of a field by default
+            self.type = pw.fn.json_type(Resource.extras, path).coerce(False)
+            self.value = pw.fn.json_extract(Resource.extras, path).coerce(False)
+            self.is_text = self.type == "text"
+            self.is_number = self.type.in_(["integer", "real"])
+            self.number = self.value
+            self._bool = lambda flag: self.type == ("true" if flag else "false")
+        self.text = self.value
+
+    def boolean(self, flag):
+        """Values that are the JSON boolean ``flag``."""
+        return self._bool(flag)
+
+    @staticmethod
+    def facet_key(type_name, value):
+        """The facet value of a row: JSON booleans as ``true``/``false``, others as text."""
+        if type_name in ("true", "false"):
+            return type_name
+        return str(value)
+
+
+def _with_metadata(condition):
+    """Datasets that have a resource whose metadata meets ``condition``."""
+    return Dataset.id.in_(Resource.select(Resource.dataset).where(condition))
+
+
+def _meta_term(field, value):
+    meta = _MetaValue(field)
+    if "*" in value or "?" in value:
+        matches = meta.text ** value.replace("*", "%").replace("?", "_")
+    else:
+        matches = meta.text == value
+    condition = meta.is_text & matches
+    number = qp.as_number(value)
+    if number is not None:
+        condition |= meta.is_number & (meta.number == number)
+    if value in ("true", "false"):
+        condition |= meta.boolean(value == "true")
+    return _with_metadata(condition)
+
+
+def _meta_range(node):
+    meta = _MetaValue(node.field)
+    low, high = qp.as_number(node.low), qp.as_number(node.high)
+    numeric = ((node.low is None or low is not None) and (node.high is None or high is not None)
+               and (low is not None or high is not None))
+    if numeric:
+        column, condition = meta.number, meta.is_number
+    else:  # dates and times in ISO form sort like text
+        column, condition, low, high = meta.text, meta.is_text, node.low, node.high
+    if low is not None:
+        condition &= (column >= low) if node.inclusive else (column > low)
+    if high is not None:
+        condition &= (column <= high) if node.inclusive else (column < high)
+    return _with_metadata(condition)
+
+
 def _term_condition(field, value):
     if value == "*":
         return pw.SQL("1 = 1")
@@ -79,11 +162,15 @@ def _term_condition(field, value):
         return _text_condition(value)
     if field == "creator":
         return Dataset.creator.in_(User.select(User.id).where(User.name == value))
+    if qp.is_meta_field(field):
+        return _meta_term(field, value)
     raise SearchError(f"Unknown field '{field}'")
 
 
 def _range_condition(node):
     columns = {"metadata_modified": Dataset.modified, "metadata_created": Dataset.created}
+    if qp.is_meta_field(node.field):
+        return _meta_range(node)
     if node.field not in columns:
         raise SearchError(f"Range queries are not supported for field '{node.field}'")
     column = columns[node.field]
@@ -161,7 +248,39 @@ def _facets(fields, base):
             column = getattr(Dataset, field)
             rows = (Dataset.select(column.alias("value"), pw.fn.COUNT(Dataset.id).alias("n"))
                     .where(Dataset.id.in_(base)).group_by(column))
+        elif field == "res_format":
+            result[field] = _format_facet(base)
+            continue
+        elif qp.is_meta_field(field):
+            result[field] = _meta_facet(field, base)
+            continue
         else:
             raise SearchError(f"Cannot facet on field '{field}'")
         result[field] = {row["value"]: row["n"] for row in rows.dicts()}
     return result
+
+
+def _format_facet(base):
+    """Datasets per resource format or mimetype (a dataset counts once per value)."""
+    pairs = [Resource.select(Resource.dataset, column.alias("value"))
+             .where(Resource.dataset.in_(base) & (column != ""))
+             for column in (Resource.format, Resource.mimetype)]
+    union = (pairs[0] | pairs[1]).alias("pairs")  # UNION: one row per dataset and value
+    rows = (pw.Select([union], [union.c.value, pw.fn.COUNT(pw.SQL("*"))])
+            .group_by(union.c.value).bind(database))
+    return dict(rows.tuples())
+
+
+def _meta_facet(field, base):
+    """Datasets per value of ``dc:``/``sp:`` ``field`` (a dataset counts once per value)."""
+    meta = _MetaValue(field)
+    scalar = meta.is_text | meta.is_number | meta.boolean(True) | meta.boolean(False)
+    rows = (Resource.select(meta.type.alias("type"), meta.value.alias("value"),
+                            pw.fn.COUNT(Resource.dataset.distinct()).alias("n"))
+            .where(Resource.dataset.in_(base) & scalar)
+            .group_by(meta.type, meta.value).tuples())
+    counts = {}
+    for type_name, value, count in rows:
+        key = _MetaValue.facet_key(type_name, value)
+        counts[key] = counts.get(key, 0) + count
+    return counts

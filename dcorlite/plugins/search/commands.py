@@ -12,15 +12,19 @@ def search_group():
 
 
 @search_group.command("reindex")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Index writer processes (default: one per CPU, at most 4).")
 @click.pass_obj
-def reindex(state):
+def reindex(state, processes):
     """Rebuild the index from the database (into a fresh folder, then swap)."""
     from . import search_index
     app = state.app
     with app.app_context():
+        the_index = search_index(app)
         total = Dataset.select().count()
         with click.progressbar(length=total, label="Indexing datasets") as bar:
-            count = search_index(app).rebuild(progress=bar.update)
+            count = the_index.rebuild(progress=bar.update,
+                                      processes=processes or the_index.default_processes())
     click.echo(f"indexed {count} datasets")
 
 

@@ -3,7 +3,8 @@
 Layout of ``SEARCH_INDEX_DIR`` (default ``<instance>/search_index``)::
 
     CURRENT            name of the live index folder (replaced atomically)
-    index-<hex>/       a Whoosh index (segments, TOC, WRITELOCK)
+    index-<hex>/       a Whoosh index (segments, TOC, WRITELOCK) and LAYOUT,
+                       the version of :mod:`.schema` it was built with
 
 A rebuild writes a fresh ``index-<hex>`` and then replaces ``CURRENT``, so a
 crash during a rebuild leaves the old index in place, and a damaged index is
@@ -20,16 +21,19 @@ import shutil
 import threading
 import uuid
 
-from whoosh import index as windex, sorting
+import numpy as np
+from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
 
+from ...loading import chunks
 from ...models import Dataset, Group
 from ...search import SearchResult
-from . import schema, whoosh_query
+from . import docsets as dsets, schema, whoosh_query
 
 logger = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
+LAYOUT_FILE = "LAYOUT"
 
 
 class IndexUnavailable(Exception):
@@ -57,6 +61,7 @@ class SearchIndex:
         self.base_dir = base_dir
         self.writer_timeout = writer_timeout
         self._local = threading.local()
+        self._docsets = dsets.DocSetCache()
 
     # -- locating and opening ------------------------------------------------------
 
@@ -76,9 +81,26 @@ class SearchIndex:
         if path is None:
             raise IndexUnavailable("no search index yet (run 'dcorlite search reindex')")
         try:
+            with open(os.path.join(path, LAYOUT_FILE)) as fh:
+                layout = fh.read().strip()
+        except OSError:
+            layout = "1"  # the first release wrote no LAYOUT file
+        if layout != schema.LAYOUT:
+            raise IndexUnavailable(f"search index {path} has layout {layout}, this version "
+                                   f"reads layout {schema.LAYOUT} "
+                                   "(run 'dcorlite search reindex')")
+        try:
             return windex.open_dir(path)
         except Exception as exc:
             raise IndexUnavailable(f"cannot open search index {path}: {exc!r}") from exc
+
+    @staticmethod
+    def _create(path):
+        """A new empty index in ``path``, marked with this version's layout."""
+        ix = windex.create_in(path, schema.make_schema())
+        with open(os.path.join(path, LAYOUT_FILE), "w") as fh:
+            fh.write(schema.LAYOUT + "\n")
+        return ix
 
     def searcher(self):
         """This thread's searcher on the live index, refreshed to the latest commit.
@@ -106,6 +128,11 @@ class SearchIndex:
         self._local.searcher, self._local.path = searcher, path
         return searcher
 
+    def searcher_and_docsets(self):
+        """This thread's fresh searcher and the :class:`DocSets` of its index generation."""
+        searcher = self.searcher()
+        return searcher, self._docsets.for_searcher(searcher, self._local.path)
+
     def close_searcher(self):
         """Close this thread's searcher (if any)."""
         cached = getattr(self._local, "searcher", None)
@@ -121,7 +148,7 @@ class SearchIndex:
     def create_empty(self):
         """Create an empty live index (for a new instance without datasets)."""
         path = self._new_dir()
-        windex.create_in(path, schema.make_schema())
+        self._create(path)
         self._swap(path)
 
     def _writer(self):
@@ -144,10 +171,9 @@ class SearchIndex:
             # nothing to keep up to date: `search reindex` will index everything
             logger.info("no search index yet; not indexing %s", ", ".join(dataset_ids))
             return
-        docs = {}
-        for dataset_id in dataset_ids:
-            dataset = Dataset.get_or_none(Dataset.id == dataset_id)
-            docs[dataset_id] = None if dataset is None else schema.document(dataset)
+        docs = dict.fromkeys(dataset_ids)
+        found = Dataset.select().where(Dataset.id.in_(list(docs)))
+        docs.update((doc["id"], doc) for doc in schema.documents(found))
         stale = self._stale(docs)
         if not stale:
             return
@@ -175,10 +201,11 @@ class SearchIndex:
                 if (doc is None) != (indexed[i] is None)
                 or (doc is not None and indexed[i]["fingerprint"] != doc["fingerprint"])]
 
-    def rebuild(self, progress=None):
+    def rebuild(self, progress=None, processes=1):
         """Build a new index of every dataset in a fresh folder and make it live.
 
-        :param progress: called with the number of datasets done after each one
+        :param progress: called with the number of datasets done after each batch
+        :param processes: Whoosh writer processes (more than 1: one segment each)
         :returns: number of datasets indexed
         """
         old = self.current_dir()
@@ -188,15 +215,17 @@ class SearchIndex:
             lock.acquire(blocking=True)
         try:
             path = self._new_dir()
-            ix = windex.create_in(path, schema.make_schema())
-            writer = ix.writer()
+            ix = self._create(path)
+            writer = (ix.writer(procs=processes, multisegment=True) if processes > 1
+                      else ix.writer())
             count = 0
             try:
-                for dataset in Dataset.select().order_by(Dataset.created, Dataset.id):
-                    writer.add_document(**schema.document(dataset))
-                    count += 1
+                for batch in chunks(Dataset.select().order_by(Dataset.created, Dataset.id)):
+                    for doc in schema.documents(batch):
+                        writer.add_document(**doc)
+                    count += len(batch)
                     if progress:
-                        progress(1)
+                        progress(len(batch))
             except BaseException:
                 writer.cancel()
                 shutil.rmtree(path, ignore_errors=True)
@@ -208,6 +237,11 @@ class SearchIndex:
                 lock.release()
         self.close_searcher()
         return count
+
+    @staticmethod
+    def default_processes():
+        """Writer processes for a rebuild: one per CPU, at most 4."""
+        return max(1, min(4, os.cpu_count() or 1))
 
     def _new_dir(self):
         os.makedirs(self.base_dir, exist_ok=True)
@@ -240,57 +274,85 @@ class SearchIndex:
             self.close_searcher()
             report.error = str(exc)
             return report
-        for dataset in Dataset.select().order_by(Dataset.created, Dataset.id):
-            stored = indexed.pop(dataset.id, None)
-            if stored is None:
-                report.missing.append(dataset.id)
-            elif (stored.get("metadata_modified") != dataset.modified
-                  or stored.get("fingerprint") != schema.fingerprint(
-                      schema.dataset_facts(dataset))):
-                report.outdated.append(dataset.id)
+        for batch in chunks(Dataset.select().order_by(Dataset.created, Dataset.id)):
+            for dataset, facts in schema.all_facts(batch):
+                stored = indexed.pop(dataset.id, None)
+                if stored is None:
+                    report.missing.append(dataset.id)
+                elif (stored.get("metadata_modified") != dataset.modified
+                      or stored.get("fingerprint") != schema.fingerprint(facts)):
+                    report.outdated.append(dataset.id)
         report.extra = sorted(indexed)
         return report
 
 
 _SORT_FIELDS = {"metadata_modified": "metadata_modified", "metadata_created": "metadata_created",
                 "name": "name", "title": "title_string", "title_string": "title_string"}
-_MULTI_VALUED = {"groups", "tags", "res_format"}
+#: after the requested sort, results are ordered by these (as the SQL search does)
+_TIE_BREAKS = [("metadata_modified", True), ("id", False)]
+#: the fields whose words make a document relevant
+_TEXT_FIELDS = ("text", "text_norm")
 
 
-def _sort_facet(sort):
-    facets = []
-    for field, direction in sort:
-        if field == "score":
-            facets.append(sorting.ScoreFacet())
-        else:
-            facets.append(sorting.FieldFacet(_SORT_FIELDS[field], reverse=direction == "desc"))
-    facets += [sorting.FieldFacet("metadata_modified", reverse=True), sorting.FieldFacet("id")]
-    return sorting.MultiFacet(facets)
+def _column_order(sort):
+    """``sort`` as ``[(column, descending)]`` after relevance (which comes first if at all)."""
+    first_field = sort[0][0] if sort else "score"
+    rest = sort[1:] if first_field == "score" else sort
+    return [(_SORT_FIELDS[field], direction == "desc")
+            for field, direction in rest if field != "score"] + _TIE_BREAKS
+
+
+def _by_relevance(sort, text_query):
+    """Whether the order starts with relevance and the query has words that score.
+
+    A query of filters alone gives every match the same relevance, so the
+    order is that of the columns.
+    """
+    return ((not sort or sort[0][0] == "score")
+            and any(field in _TEXT_FIELDS for field, _ in text_query.iter_all_terms()))
+
+
+def count_terms(docsets, searcher, matches, field, prefix):
+    """``{value: n}``: how many matching documents hold each term of ``field``.
+
+    Only terms starting with ``prefix`` are counted, and the prefix is removed
+    from the values.
+    """
+    counts = {}
+    cut = len(prefix.encode())
+    for btext in searcher.reader().expand_prefix(field, prefix):
+        n = int(np.count_nonzero(matches & docsets.term(searcher, field, btext)))
+        if n:
+            counts[btext[cut:].decode()] = n
+    return counts
 
 
 def search(search_index, query, user):
     """Answer a :class:`dcorlite.search.SearchQuery` from the index.
 
+    Matching, permission filtering, counting, facets, relevance and sorting
+    work on the cached document arrays of :mod:`.docsets`.
+
     :raises SearchError: the query cannot be translated (before the index is read)
     :raises IndexUnavailable: the index is missing or cannot be read
     """
-    wanted = whoosh_query.translate_all(query.q, query.fq)
+    wanted_q, wanted_fq = whoosh_query.translate(query.q), whoosh_query.translate(query.fq)
     allowed = whoosh_query.permission_filter(user, query.include_private,
                                              query.include_drafts)
-    facet_fields = {name: whoosh_query.facet_field(name) for name in query.facet_fields}
-    groupedby = {name: sorting.FieldFacet(field, allow_overlap=(
-                     field in _MULTI_VALUED or field.startswith("m_")), maptype=sorting.Count)
-                 for name, field in facet_fields.items()}
+    facet_terms = {name: whoosh_query.facet_terms(name) for name in query.facet_fields}
+    end = query.start + query.rows
     try:
-        searcher = search_index.searcher()
-        results = searcher.search(wanted, filter=allowed, limit=max(1, query.start + query.rows),
-                                  sortedby=_sort_facet(query.sort),
-                                  groupedby=groupedby or None)
-        count = len(results)
-        ids = [hit["id"] for hit in results[query.start:query.start + query.rows]]
-        facets = {name: {key: n for key, n in results.groups(name).items()
-                         if key not in (None, "")}
-                  for name in facet_fields}
+        searcher, docsets = search_index.searcher_and_docsets()
+        matches = (docsets.match(searcher, allowed) & docsets.match(searcher, wanted_q)
+                   & docsets.match(searcher, wanted_fq))
+        count = int(np.count_nonzero(matches))
+        relevance = (docsets.relevance(searcher, wanted_q, _TEXT_FIELDS)
+                     if _by_relevance(query.sort, wanted_q) else None)
+        docnums = docsets.first(searcher, matches, _column_order(query.sort), end,
+                                relevance)[query.start:]
+        ids = [searcher.stored_fields(docnum)["id"] for docnum in docnums]
+        facets = {name: count_terms(docsets, searcher, matches, field, prefix)
+                  for name, (field, prefix) in facet_terms.items()}
     except IndexUnavailable:
         raise
     except Exception as exc:  # a damaged index shows itself only while reading

@@ -6,6 +6,12 @@ permission filter needs (state, private, circle, collections, collaborators,
 creator). Circle and collection *names* are not stored: filters and facets
 use ids and look names up in the database, so renaming a circle needs no
 reindex.
+
+All ``dc:``/``sp:`` values go into two fields, whatever their key: ``meta``
+holds ``<key>\x1e<value as text>`` (equality, text ranges, facets) and
+``meta_num`` ``<key>\x1e<sortable hex>`` for numbers (numeric ranges). Two
+fields instead of one or two per key keep index builds fast: Whoosh's writer
+pays per field and per term, and a numeric field writes 16 terms per value.
 """
 import hashlib
 import json
@@ -13,11 +19,16 @@ import math
 import re
 
 from whoosh import analysis, fields
+from whoosh.util.numeric import float_to_sortable_long, sortable_long_to_float
 
-from ...models import Collaborator, DatasetGroup, Group, Resource, Tag
+from ...loading import dataset_parts
 
+#: version of the index layout; an index built with another one must be rebuilt
+LAYOUT = "2"
 #: multi-valued exact values are joined with this separator before indexing
 SEPARATOR = "\x1f"
+#: separates the key from the value in the terms of ``meta`` and ``meta_num``
+KEY_SEPARATOR = "\x1e"
 
 _VALUES = analysis.RegexTokenizer(r"[^\x1f]+")
 _NORM_WORDS = analysis.RegexTokenizer(r"[^\s]+") | analysis.LowercaseFilter()
@@ -37,30 +48,29 @@ def normalized_text(text):
     return " ".join(w for w in words if w)
 
 
-def values_field(stored=False):
-    """A field of exact values (several per document), for filters and facets."""
-    return fields.TEXT(analyzer=_VALUES, phrase=False, stored=stored)
+def values_field():
+    """A field of exact values (several per document), for filters and facets; not scored."""
+    return fields.ID(analyzer=_VALUES)
 
 
-def meta_field_name(name):
-    """Whoosh name of a ``dc:``/``sp:`` field: ``dc:setup:flow rate`` → ``m_dc_00003asetup…``.
-
-    Whoosh field names cannot contain spaces; every character other than a-z
-    and 0-9 is written as ``_`` plus six hex digits, so the mapping is
-    reversible and collision-free.
-    """
-    return "m_" + "".join(_escape_char(c) for c in name)
+def meta_prefix(key):
+    """The start of every ``meta``/``meta_num`` term of ``dc:``/``sp:`` field ``key``."""
+    return key + KEY_SEPARATOR
 
 
-def _escape_char(char):
-    if char in "abcdefghijklmnopqrstuvwxyz0123456789":
-        return char
-    return "_" + format(ord(char), "06x")
+def meta_term(key, value):
+    """The ``meta`` term of ``key`` having the value ``value`` (see :func:`value_text`)."""
+    return meta_prefix(key) + value_text(value)
 
 
-def numeric_field_name(name):
-    """Whoosh name of the numeric copy of ``dc:``/``sp:`` field ``name``."""
-    return "n" + meta_field_name(name)
+def number_term(key, number):
+    """The ``meta_num`` term of ``key`` having the number ``number``; sorts like numbers."""
+    return meta_prefix(key) + format(float_to_sortable_long(float(number), True), "016x")
+
+
+def number_of_term(text):
+    """The number in a ``meta_num`` term (inverse of :func:`number_term`)."""
+    return sortable_long_to_float(int(text.rsplit(KEY_SEPARATOR, 1)[1], 16), True)
 
 
 def make_schema():
@@ -84,10 +94,10 @@ def make_schema():
         res_name=values_field(),
         metadata_created=fields.DATETIME(sortable=True),
         metadata_modified=fields.DATETIME(sortable=True, stored=True),
+        meta=values_field(),
+        meta_num=values_field(),
         fingerprint=fields.STORED(),
     )
-    schema.add("m_*", values_field(), glob=True)
-    schema.add("nm_*", fields.NUMERIC(float, stored=False), glob=True)
     return schema
 
 
@@ -106,16 +116,12 @@ def value_text(value):
     return str(value)
 
 
-def dataset_facts(dataset):
-    """Everything the index keeps about ``dataset``, as plain JSON-able data."""
-    resources = list(Resource.select().where(Resource.dataset == dataset)
-                     .order_by(Resource.position))
-    collections = list(Group.select().join(DatasetGroup, on=(DatasetGroup.group == Group.id))
-                       .where(DatasetGroup.dataset == dataset).order_by(Group.name))
-    collabs = list(Collaborator.select().where(Collaborator.dataset == dataset)
-                   .order_by(Collaborator.user))
-    circle = Group.get_or_none(Group.id == dataset.owner_org_id)
-    tags = [t.name for t in Tag.select().where(Tag.dataset == dataset).order_by(Tag.name)]
+def dataset_facts(dataset, parts):
+    """Everything the index keeps about ``dataset``, as plain JSON-able data.
+
+    :param parts: the dataset's :class:`dcorlite.loading.DatasetParts`
+    """
+    resources, collections, circle = parts.resources, parts.collections, parts.circle
     meta = {}
     for res in resources:
         for key, value in sorted((res.extras or {}).items()):
@@ -123,7 +129,7 @@ def dataset_facts(dataset):
                 values = meta.setdefault(key, [])
                 if value not in values:
                     values.append(value)
-    text = [dataset.title, dataset.name, dataset.notes, dataset.authors, *tags,
+    text = [dataset.title, dataset.name, dataset.notes, dataset.authors, *parts.tags,
             *(r.name for r in resources),
             *([circle.title, circle.name] if circle else []),
             *(part for g in collections for part in (g.title, g.name))]
@@ -133,11 +139,12 @@ def dataset_facts(dataset):
         "state": dataset.state, "private": bool(dataset.private),
         "owner_org": dataset.owner_org_id or "",
         "groups": [g.id for g in collections],
-        "collaborators": [c.user_id for c in collabs],
-        "collaborator_editors": [c.user_id for c in collabs if c.capacity == "editor"],
+        "collaborators": [c.user_id for c in parts.collaborators],
+        "collaborator_editors": [c.user_id for c in parts.collaborators
+                                 if c.capacity == "editor"],
         "creator_user_id": dataset.creator_id or "",
         "license_id": dataset.license_id or "",
-        "tags": tags,
+        "tags": parts.tags,
         "res_format": sorted({v for r in resources for v in (r.format, r.mimetype) if v}),
         "res_name": [r.name for r in resources],
         "metadata_created": dataset.created.isoformat(),
@@ -146,14 +153,24 @@ def dataset_facts(dataset):
     }
 
 
+def all_facts(datasets):
+    """``[(dataset, dataset_facts)]`` for ``datasets``, read with a few queries for all."""
+    datasets = list(datasets)
+    parts = dataset_parts(datasets)
+    return [(d, dataset_facts(d, parts[d.id])) for d in datasets]
+
+
 def fingerprint(facts):
     """A digest of :func:`dataset_facts`; ``search check`` compares it with the index."""
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def document(dataset):
-    """The Whoosh document (keyword arguments of ``add_document``) of ``dataset``."""
-    facts = dataset_facts(dataset)
+def documents(datasets):
+    """The Whoosh documents (keyword arguments of ``add_document``) of ``datasets``."""
+    return [_document(dataset, facts) for dataset, facts in all_facts(datasets)]
+
+
+def _document(dataset, facts):
     doc = {
         "id": facts["id"], "name": facts["name"], "title_string": facts["title"],
         "text": facts["text"], "text_norm": normalized_text(facts["text"]),
@@ -166,10 +183,10 @@ def document(dataset):
     for key in ("groups", "collaborators", "collaborator_editors", "tags", "res_format",
                 "res_name"):
         doc[key] = SEPARATOR.join(facts[key])
-    for key, values in facts["meta"].items():
-        doc[meta_field_name(key)] = SEPARATOR.join(value_text(v) for v in values)
-        numbers = [n for n in map(_number, values) if n is not None]
-        if numbers:
-            doc[numeric_field_name(key)] = numbers
+    doc["meta"] = SEPARATOR.join(meta_term(key, value) for key, values in facts["meta"].items()
+                                 for value in values)
+    doc["meta_num"] = SEPARATOR.join(
+        number_term(key, number) for key, values in facts["meta"].items()
+        for number in map(_number, values) if number is not None)
     # Whoosh refuses empty values for ID fields in some versions; drop them
     return {k: v for k, v in doc.items() if v != "" and v != []}

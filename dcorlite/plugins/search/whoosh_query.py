@@ -24,20 +24,15 @@ FACETS = {"organization": "owner_org", "groups": "groups", "tags": "tags",
           "license_id": "license_id", "res_format": "res_format", "state": "state"}
 
 
-def is_meta_field(field):
-    """``dc:…`` and ``sp:…`` resource metadata fields."""
-    return field.startswith(("dc:", "sp:")) and len(field) > 3
-
-
-def facet_field(name):
-    """The index field counted for facet ``name``.
+def facet_terms(name):
+    """``(index field, term prefix)`` of the terms counted for facet ``name``.
 
     :raises SearchError: a field that cannot be faceted
     """
     if name in FACETS:
-        return FACETS[name]
-    if is_meta_field(name):
-        return schema.meta_field_name(name)
+        return FACETS[name], ""
+    if qp.is_meta_field(name):
+        return "meta", schema.meta_prefix(name)
     raise SearchError(f"Cannot facet on field '{name}'")
 
 
@@ -86,14 +81,6 @@ def _group_ids(value, is_organization):
     return [g.id for g in query]
 
 
-def _float(value):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and abs(number) != float("inf") else None
-
-
 def _term(field, value):
     if value == "*":
         return wq.Every()
@@ -113,11 +100,11 @@ def _term(field, value):
     if field == "creator":
         return _any([wq.Term("creator_user_id", u.id)
                      for u in User.select(User.id).where(User.name == value)])
-    if is_meta_field(field):
-        options = [_exact(schema.meta_field_name(field), value)]
-        number = _float(value)
+    if qp.is_meta_field(field):
+        options = [_exact("meta", schema.meta_prefix(field) + value)]
+        number = qp.as_number(value)
         if number is not None:
-            options.append(wq.NumericRange(schema.numeric_field_name(field), number, number))
+            options.append(wq.Term("meta_num", schema.number_term(field, number)))
         return _any(options)
     raise SearchError(f"Unknown field '{field}'")
 
@@ -132,15 +119,19 @@ def _range(node):
         if low is not None and high is not None and low > high:
             return _nothing()
         return wq.DateRange(node.field, low, high, startexcl=excl, endexcl=excl)
-    if is_meta_field(node.field):
-        low, high = _float(node.low), _float(node.high)
+    if qp.is_meta_field(node.field):
+        low, high = qp.as_number(node.low), qp.as_number(node.high)
         numeric = ((node.low is None or low is not None)
                    and (node.high is None or high is not None))
+        prefix = schema.meta_prefix(node.field)
         if numeric and (low is not None or high is not None):
-            return wq.NumericRange(schema.numeric_field_name(node.field), low, high,
-                                   startexcl=excl, endexcl=excl)
+            return wq.TermRange(
+                "meta_num", prefix if low is None else schema.number_term(node.field, low),
+                prefix + "g" if high is None else schema.number_term(node.field, high),
+                startexcl=excl, endexcl=excl)  # "g" sorts after every hex digit
         # dates and times in ISO form sort like text
-        return wq.TermRange(schema.meta_field_name(node.field), node.low, node.high,
+        return wq.TermRange("meta", prefix + (node.low or ""),
+                            prefix + (node.high or "\U0010ffff"),
                             startexcl=excl, endexcl=excl)
     raise SearchError(f"Range queries are not supported for field '{node.field}'")
 
@@ -163,11 +154,6 @@ def translate(node):
     :raises SearchError: unknown fields, invalid dates or ranges
     """
     return qp.translate(node, _WhooshTarget)
-
-
-def translate_all(*nodes):
-    """Translate and AND several trees (``q`` and ``fq``)."""
-    return wq.And([translate(node) for node in nodes])
 
 
 def _terms(field, values):

@@ -38,19 +38,37 @@ def test_check_finds_missing_extra_and_outdated(app, cli_runner, three):
     assert cli_runner("search", "check").exit_code == 0
 
 
+@pytest.mark.parametrize("processes", ["1", "3"])
+def test_reindex_with_writer_processes(app, api, cli_runner, three, processes):
+    """One writer or several (one segment each): the same answers, a consistent index."""
+    owner, made = three[0], three[2]
+    result = cli_runner("search", "reindex", "--processes", processes)
+    assert result.exit_code == 0, result.output
+    assert cli_runner("search", "check").exit_code == 0
+    status, body = api("package_search", owner, method="GET", q="*:*",
+                       include_private="true", sort="name asc")
+    assert status == 200, body
+    assert body["result"]["count"] == 3
+    assert [d["id"] for d in body["result"]["results"]] == [
+        d.id for d in sorted(made, key=lambda d: d.name)]
+
+
 def _live_files(app):
     folder = search_index(app).current_dir()
     return folder, [os.path.join(folder, name) for name in os.listdir(folder)]
 
 
-@pytest.mark.parametrize("damage", ["segments", "toc"])
+@pytest.mark.parametrize("damage", ["segments", "toc", "old-layout"])
 def test_damaged_index_falls_back_and_reindex_repairs(app, api, cli_runner, three,
                                                       monkeypatch, damage, caplog):
     owner, circle, made = three
     folder, files = _live_files(app)
     for path in files:
         name = os.path.basename(path)
-        if damage == "segments" and not name.startswith("_") and name != "WRITELOCK":
+        if damage == "segments" and not name.startswith("_") \
+                and name not in ("WRITELOCK", "LAYOUT"):
+            os.remove(path)
+        elif damage == "old-layout" and name == "LAYOUT":  # as built by the first release
             os.remove(path)
         elif damage == "toc" and name.endswith(".toc"):
             with open(path, "wb") as fh:
@@ -65,6 +83,8 @@ def test_damaged_index_falls_back_and_reindex_repairs(app, api, cli_runner, thre
     result = cli_runner("search", "check")
     assert result.exit_code == 1
     assert "index unreadable" in result.output
+    if damage == "old-layout":
+        assert "has layout 1, this version reads layout 2" in result.output
     result = cli_runner("search", "reindex")
     assert result.exit_code == 0, result.output
     assert not os.path.exists(folder)  # built elsewhere, the damaged folder is gone

@@ -1,4 +1,7 @@
-"""Filters and facets over the ``dc:``/``sp:`` metadata of RT-DC resources."""
+"""Filters and facets over the ``dc:``/``sp:`` metadata of RT-DC resources.
+
+Every test runs twice: answered by the index and by the SQL search.
+"""
 import pytest
 
 from dcorlite.jobs import runner
@@ -50,7 +53,7 @@ def _ids(result, measured):
     return {names[d["id"]] for d in result["results"]}
 
 
-def test_number_ranges_and_equality(index_only, find, measured):
+def test_number_ranges_and_equality(backend, find, measured):
     hits = find(fq="dc\\:setup\\:flow\\ rate:[0.03 TO 0.05]")
     assert _ids(hits, measured) == {"fmt-hdf5_fl-no-contour_2019"}
     assert hits["count"] == 1
@@ -62,12 +65,12 @@ def test_number_ranges_and_equality(index_only, find, measured):
     assert _ids(hits, measured) == {"fmt-hdf5_fl-no-contour_2019", "fmt-hdf5_fl_2018"}
 
 
-def test_date_and_text_ranges(index_only, find, measured):
+def test_date_and_text_ranges(backend, find, measured):
     hits = find(fq="dc\\:experiment\\:date:[2018-01-01 TO 2019-12-31]")
     assert _ids(hits, measured) == {"fmt-hdf5_fl-no-contour_2019", "fmt-hdf5_fl_2018"}
 
 
-def test_sp_values_filter_and_facet(index_only, find, measured):
+def test_sp_values_filter_and_facet(backend, find, measured):
     hits = find(fq='sp\\:general\\:sample\\ type:"artificial"',
                   **{"facet.field": '["sp:general:sample type", "dc:setup:channel width"]'})
     assert _ids(hits, measured) == {"fmt-hdf5_fl_2017", "fmt-hdf5_fl_2018"}
@@ -75,7 +78,7 @@ def test_sp_values_filter_and_facet(index_only, find, measured):
     assert hits["facets"]["dc:setup:channel width"] == {"20.0": 1, "30.0": 1}
 
 
-def test_facets_over_all_datasets(index_only, find, measured):
+def test_facets_over_all_datasets(backend, find, measured):
     result = find(**{"facet.field": '["dc:setup:channel width", "sp:general:sample type",'
                                       ' "organization", "license_id", "res_format", "tags"]',
                        "facet.limit": "2"})
@@ -92,7 +95,7 @@ def test_facets_over_all_datasets(index_only, find, measured):
     assert [(i["name"], i["count"]) for i in items] == [("artificial", 2), ("cell line", 1)]
 
 
-def test_metadata_arrives_by_the_job(app, index_only, search, make_user, make_circle,
+def test_metadata_arrives_by_the_job(app, backend, search, make_user, make_circle,
                                      make_dataset):
     """Before dc_schemas.dc_metadata has run, dc: filters find nothing; after, they do."""
     owner = make_user("early")

@@ -146,3 +146,37 @@ def test_huge_rows_and_start(index_only, api, library):
     assert status == 200 and body["result"]["count"] == 3
     status, body = api("package_search", None, start=2 ** 70)
     assert status == 409 and body["error"]["start"]
+
+
+def test_relevance_ranks_before_time(index_only, search, make_user, make_circle, make_dataset):
+    """More and denser hits rank first, even before newer datasets (score desc, then time)."""
+    owner = make_user("ranker")
+    circle = make_circle(owner, name="rank-lab")
+    dense = make_dataset(owner, circle, title="Blood blood blood")
+    sparse = make_dataset(owner, circle, title="Cells",
+                          notes="Measured in a channel " * 20 + "with some blood")
+    make_dataset(owner, circle, title="No match here")
+    assert _ids(search(q="blood")) == [dense.id, sparse.id]
+    # the newest first when the order is by time only
+    assert _ids(search(q="blood", sort="metadata_created desc")) == [sparse.id, dense.id]
+
+
+def test_relevance_is_whooshs_bm25(index_only, search, library):
+    """The array-based relevance equals Whoosh's own BM25F scores for the same words."""
+    from whoosh import query as wq
+    from dcorlite.plugins.search import search_index
+    assert search(q="nothing-matches-this")["count"] == 0  # an empty result scores nothing
+    searcher, docsets = search_index().searcher_and_docsets()
+    for word in ("blood", "cell", "sphere"):
+        ours = docsets.relevance(searcher, wq.Term("text", word), ("text",))
+        hits = searcher.search(wq.Term("text", word), limit=None)
+        assert len(hits) > 0
+        for hit in hits:
+            assert ours[hit.docnum] == pytest.approx(hit.score)
+        assert (ours > 0).sum() == len(hits)
+
+
+def test_free_text_on_an_empty_index(index_only, search):
+    """No datasets yet: words find nothing, answered by the (empty) index."""
+    assert search(q="blood")["count"] == 0
+    assert search(q="blood", **{"facet.field": '["tags"]'})["facets"] == {"tags": {}}

@@ -1,0 +1,62 @@
+"""Loading what belongs to many datasets at once: a fixed number of queries, not one per dataset.
+
+Search results (a page of dataset dicts) and index builds (every dataset)
+need each dataset's circle, resources, tags, collections and collaborators;
+:func:`dataset_parts` reads them for any number of datasets in five queries
+per :data:`CHUNK` datasets.
+"""
+import dataclasses
+import itertools
+
+from .models import Collaborator, DatasetGroup, Group, Resource, Tag
+
+#: datasets per query (SQLite limits the number of parameters of one statement)
+CHUNK = 500
+
+
+@dataclasses.dataclass
+class DatasetParts:
+    """The rows that belong to one dataset, each list in its display order."""
+
+    circle: object = None
+    resources: list = dataclasses.field(default_factory=list)    # upload order
+    tags: list = dataclasses.field(default_factory=list)         # names, sorted
+    collections: list = dataclasses.field(default_factory=list)  # Groups, by name
+    collaborators: list = dataclasses.field(default_factory=list)  # by user id
+
+
+def dataset_parts(datasets):
+    """``{dataset id: DatasetParts}`` for ``datasets`` (model instances)."""
+    datasets = list(datasets)
+    parts = {d.id: DatasetParts() for d in datasets}
+    for first in range(0, len(datasets), CHUNK):
+        _load_chunk(datasets[first:first + CHUNK], parts)
+    return parts
+
+
+def chunks(query, size=CHUNK):
+    """The rows of ``query`` (a peewee select) in lists of ``size``, read as they are needed."""
+    rows = query.iterator()
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
+
+
+def _load_chunk(datasets, parts):
+    ids = [d.id for d in datasets]
+    circles = {g.id: g for g in Group.select().where(
+        Group.id.in_(list({d.owner_org_id for d in datasets})))}
+    for dataset in datasets:
+        parts[dataset.id].circle = circles.get(dataset.owner_org_id)
+    for res in (Resource.select().where(Resource.dataset.in_(ids))
+                .order_by(Resource.dataset, Resource.position)):
+        parts[res.dataset_id].resources.append(res)
+    for dataset_id, name in (Tag.select(Tag.dataset, Tag.name).where(Tag.dataset.in_(ids))
+                             .order_by(Tag.name).tuples()):
+        parts[dataset_id].tags.append(name)
+    for link in (DatasetGroup.select(DatasetGroup, Group)
+                 .join(Group, on=(DatasetGroup.group == Group.id))
+                 .where(DatasetGroup.dataset.in_(ids)).order_by(Group.name)):
+        parts[link.dataset_id].collections.append(link.group)
+    for collab in (Collaborator.select().where(Collaborator.dataset.in_(ids))
+                   .order_by(Collaborator.user)):
+        parts[collab.dataset_id].collaborators.append(collab)
