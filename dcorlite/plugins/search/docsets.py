@@ -91,6 +91,15 @@ class DocSets:
         """No document."""
         return np.zeros(self.size, dtype=bool)
 
+    def warm(self, searcher, fields, columns):
+        """Build now the arrays of every term of ``fields`` and the ranks of ``columns``."""
+        self.everything(searcher)
+        for field in fields:
+            for btext in searcher.reader().lexicon(field):
+                self.term(searcher, field, btext)
+        for column in columns:
+            self.ranks(searcher, column)
+
     # -- queries -------------------------------------------------------------------
 
     def match(self, searcher, query):

@@ -188,6 +188,7 @@ class SearchIndex:
             writer.cancel()
             raise
         writer.commit()
+        self.warm()
 
     def _stale(self, docs):
         """The ids in ``docs`` whose indexed document differs (all if unreadable)."""
@@ -236,7 +237,21 @@ class SearchIndex:
             if lock is not None:
                 lock.release()
         self.close_searcher()
+        self.warm()
         return count
+
+    def warm(self):
+        """Fill the document-set cache of the live generation, so that searches need not.
+
+        Called by the writer (a background task or ``reindex``) after each
+        commit: the permission filter's and the facet fields' terms and the
+        sort columns are then ready when the next search arrives.
+        """
+        try:
+            searcher, docsets = self.searcher_and_docsets()
+            docsets.warm(searcher, _WARM_FIELDS, _WARM_COLUMNS)
+        except Exception as exc:  # only an optimisation; searches report a broken index
+            logger.warning("could not warm the search cache: %r", exc)
 
     @staticmethod
     def default_processes():
@@ -290,6 +305,9 @@ _SORT_FIELDS = {"metadata_modified": "metadata_modified", "metadata_created": "m
                 "name": "name", "title": "title_string", "title_string": "title_string"}
 #: after the requested sort, results are ordered by these (as the SQL search does)
 _TIE_BREAKS = [("metadata_modified", True), ("id", False)]
+#: terms and columns that searches use most, read right after a commit (see ``warm``)
+_WARM_FIELDS = ("state", "private", *whoosh_query.FACETS.values())
+_WARM_COLUMNS = (*sorted(set(_SORT_FIELDS.values())), "id")
 #: the fields whose words make a document relevant
 _TEXT_FIELDS = ("text", "text_norm")
 
