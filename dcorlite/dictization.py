@@ -86,13 +86,11 @@ def package_dicts(datasets):
     """:func:`package_dict` of each of ``datasets``, read with a few queries for all."""
     datasets = list(datasets)
     parts = loading.dataset_parts(datasets)
-    titles = schemas.license_titles()
     licenses = {lic["id"]: lic for lic in schemas.licenses()}
-    return [_package_dict(d, parts[d.id], titles, licenses.get(d.license_id))
-            for d in datasets]
+    return [_package_dict(d, parts[d.id], licenses.get(d.license_id)) for d in datasets]
 
 
-def _package_dict(dataset, parts, titles, lic):
+def _package_dict(dataset, parts, lic):
     group_items = sorted(
         ({"id": g.id, "name": g.name, "title": g.title, "display_name": g.display_name,
           "description": g.description, "image_display_url": ""} for g in parts.collections),
@@ -108,7 +106,7 @@ def _package_dict(dataset, parts, titles, lic):
         "metadata_modified": isoformat(dataset.modified),
         "authors": dataset.authors, "doi": dataset.doi, "references": dataset.references,
         "license_id": dataset.license_id,
-        "license_title": titles.get(dataset.license_id, dataset.license_id),
+        "license_title": lic["title"] if lic else dataset.license_id,
         "isopen": bool(lic and lic.get("od_conformance") == "approved"),
         "notes": dataset.notes, "num_resources": len(parts.resources),
         "num_tags": len(parts.tags),

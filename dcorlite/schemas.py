@@ -35,11 +35,6 @@ def licenses(app=None):
     return cache["licenses"]
 
 
-def license_titles(app=None):
-    """Return ``{license_id: title}``."""
-    return {lic["id"]: lic["title"] for lic in licenses(app)}
-
-
 def supplements(app=None):
     """Return ``{section: {key, name, requires?, items}}`` in file order."""
     app = app or current_app

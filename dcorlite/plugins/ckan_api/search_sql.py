@@ -54,9 +54,10 @@ def _text_condition(text):
 class _MetaValue:
     """SQL expressions for the value of one ``dc:``/``sp:`` key in ``Resource.extras``.
 
-    ``text`` is the value of a JSON string, ``number`` of a JSON number (NULL
-    otherwise), ``boolean(True)`` matches a JSON ``true``; ``type`` and
-    ``value`` are what facets group by. The key was checked by
+    ``value`` is the value as SQL text (SQLite: its native type), to compare
+    where ``is_text``; ``number`` is the value of a JSON number (NULL otherwise
+    on PostgreSQL); ``boolean(True)`` matches a JSON ``true``; facets group by
+    ``type`` and ``value``. The key was checked by
     :func:`dcorlite.query.is_meta_field`, so it cannot break out of a JSON path.
     """
 
@@ -81,7 +82,6 @@ class _MetaValue:
             self.is_number = self.type.in_(["integer", "real"])
             self.number = self.value
             self._bool = lambda flag: self.type == ("true" if flag else "false")
-        self.text = self.value
 
     def boolean(self, flag):
         """Values that are the JSON boolean ``flag``."""
@@ -103,9 +103,9 @@ def _with_metadata(condition):
 def _meta_term(field, value):
     meta = _MetaValue(field)
     if "*" in value or "?" in value:
-        matches = meta.text ** value.replace("*", "%").replace("?", "_")
+        matches = meta.value ** value.replace("*", "%").replace("?", "_")
     else:
-        matches = meta.text == value
+        matches = meta.value == value
     condition = meta.is_text & matches
     number = qp.as_number(value)
     if number is not None:
@@ -123,7 +123,7 @@ def _meta_range(node):
     if numeric:
         column, condition = meta.number, meta.is_number
     else:  # dates and times in ISO form sort like text
-        column, condition, low, high = meta.text, meta.is_text, node.low, node.high
+        column, condition, low, high = meta.value, meta.is_text, node.low, node.high
     if low is not None:
         condition &= (column >= low) if node.inclusive else (column > low)
     if high is not None:

@@ -61,26 +61,23 @@ class DocSets:
     def term(self, searcher, field, text):
         """The documents holding ``text`` (str or bytes) in ``field``."""
         text = self._bytes_of(searcher, field, text)
-        return self._cached(("term", field, text),
-                            lambda: self._from_ids(self._postings(searcher, field, text)[0]))
+
+        def make():
+            matcher = self._matcher(searcher, field, text)
+            return self._from_ids(matcher.all_ids() if matcher is not None else ())
+        return self._cached(("term", field, text), make)
 
     @staticmethod
     def _bytes_of(searcher, field, text):
         return searcher.schema[field].to_bytes(text) if isinstance(text, str) else text
 
     @staticmethod
-    def _postings(searcher, field, btext):
-        """``(document numbers, term frequencies)`` of a term (empty if it is not indexed)."""
-        ids, weights = [], []
+    def _matcher(searcher, field, btext):
+        """The postings of a term, or None if it is not indexed."""
         try:
-            matcher = searcher.reader().postings(field, btext)
+            return searcher.reader().postings(field, btext)
         except TermNotFound:
-            return ids, weights
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return ids, weights
+            return None
 
     def _from_ids(self, ids):
         mask = np.zeros(self.size, dtype=bool)
@@ -160,7 +157,12 @@ class DocSets:
         btext = self._bytes_of(searcher, field, text)
 
         def make():
-            ids, frequencies = self._postings(searcher, field, btext)
+            ids, frequencies = [], []
+            matcher = self._matcher(searcher, field, btext)
+            while matcher is not None and matcher.is_active():
+                ids.append(matcher.id())
+                frequencies.append(matcher.weight())
+                matcher.next()
             scores = np.zeros(self.size)
             if not ids:  # also keeps Whoosh's idf from taking log(0) on an empty index
                 return scores

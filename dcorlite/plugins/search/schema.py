@@ -19,7 +19,7 @@ import math
 import re
 
 from whoosh import analysis, fields
-from whoosh.util.numeric import float_to_sortable_long, sortable_long_to_float
+from whoosh.util.numeric import float_to_sortable_long
 
 from ...loading import dataset_parts
 
@@ -66,11 +66,6 @@ def meta_term(key, value):
 def number_term(key, number):
     """The ``meta_num`` term of ``key`` having the number ``number``; sorts like numbers."""
     return meta_prefix(key) + format(float_to_sortable_long(float(number), True), "016x")
-
-
-def number_of_term(text):
-    """The number in a ``meta_num`` term (inverse of :func:`number_term`)."""
-    return sortable_long_to_float(int(text.rsplit(KEY_SEPARATOR, 1)[1], 16), True)
 
 
 def make_schema():
