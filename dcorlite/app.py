@@ -1,8 +1,10 @@
 """The application factory."""
 import logging
 import os
+import re
 
 from flask import Flask, g, request
+from werkzeug.exceptions import BadRequest
 
 from . import host
 from .config import early_config, load_config
@@ -73,7 +75,19 @@ def _configure_blueprints(app):
 def _configure_identity(app):
     @app.before_request
     def _identify():
+        if not valid_host(request.host):
+            # every URL built from the request would fail (e.g. a port beyond 65535)
+            raise BadRequest("Invalid Host header")
         g.user = host.first("authenticate_request", request=request)
+
+
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]*)(:([0-9]{1,5}))?$")
+
+
+def valid_host(value):
+    """True for a Host header of a name or address and an optional port 0–65535."""
+    match = _HOST.match(value or "")
+    return bool(match) and (match.group(3) is None or int(match.group(3)) <= 65535)
 
 
 def current_user():

@@ -1,14 +1,19 @@
-"""The ``dcorlite`` command: ``dcorlite [--instance DIR] COMMAND``.
+"""The ``dcorlite`` command: ``dcorlite [--instance DIR] [--debug] COMMAND``.
 
 The app is built lazily per command, so ``--help`` works without one.
-Plugins add commands through ``register_commands(cli)``.
+Plugins add commands through ``register_commands(cli)``. An unexpected error
+ends a command with one line on stderr (see :mod:`dcorlite.cli_errors`);
+``--debug`` or ``DCORLITE_DEBUG=1`` shows the traceback instead.
 """
+import contextlib
 import os
 import sys
 
 import click
 
-from . import __version__
+from . import __version__, cli_errors
+
+DEBUG_ENV = "DCORLITE_DEBUG"
 
 
 class CliState:
@@ -27,8 +32,31 @@ class CliState:
         return self._app
 
 
+def _instance_path(ctx):
+    """The instance folder of the command line, also before ``cli()`` has run."""
+    if ctx is not None and isinstance(ctx.obj, CliState):
+        return ctx.obj.instance
+    instance = (ctx.params.get("instance") if ctx is not None else None) or \
+        os.environ.get("DCORLITE_INSTANCE") or "instance"
+    return os.path.abspath(instance)
+
+
+def _remember_debug(ctx, param, value):
+    ctx.meta["dcorlite.debug"] = value
+
+
+def _debug_wanted(ctx, args=()):
+    """Whether the traceback was asked for (``--debug`` or ``$DCORLITE_DEBUG``)."""
+    if ctx.meta.get("dcorlite.debug") or "--debug" in args:
+        return True
+    try:
+        return click.BOOL.convert(os.environ.get(DEBUG_ENV) or "false", None, None)
+    except click.BadParameter:  # an unreadable value still asks for a traceback
+        return True
+
+
 class DcorliteGroup(click.Group):
-    """Adds plugin commands lazily, the first time commands are listed or looked up."""
+    """Adds plugin commands lazily and turns errors into one readable line."""
 
     _plugins_loaded = False
 
@@ -38,9 +66,7 @@ class DcorliteGroup(click.Group):
         self._plugins_loaded = True
         from .config import early_config
         from .plugins import get_plugin_manager
-        instance = (ctx.params.get("instance") if ctx is not None else None) or \
-            os.environ.get("DCORLITE_INSTANCE") or "instance"
-        config = early_config(os.path.abspath(instance))
+        config = early_config(_instance_path(ctx))
         get_plugin_manager(config).hook.register_commands(cli=self)
 
     def list_commands(self, ctx):
@@ -51,21 +77,42 @@ class DcorliteGroup(click.Group):
         self._load_plugin_commands(ctx)
         return super().get_command(ctx, cmd_name)
 
+    def parse_args(self, ctx, args):
+        # --help lists (and so loads) the plugin commands while parsing, when
+        # --debug may not have been read yet: hence a look at the raw args
+        # (a copy, as the parser consumes the list).
+        with self._readable_errors(ctx, list(args)):
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        with self._readable_errors(ctx):
+            return super().invoke(ctx)
+
+    @contextlib.contextmanager
+    def _readable_errors(self, ctx, args=()):
+        """Re-raise an unexpected error as one line (exit status 1) unless debugging."""
+        try:
+            yield
+        except Exception as exc:
+            if cli_errors.keeps_click_handling(exc) or _debug_wanted(ctx, args):
+                raise
+            app = ctx.obj._app if isinstance(ctx.obj, CliState) else None
+            message = cli_errors.describe(exc, instance=_instance_path(ctx), app=app)
+            raise cli_errors.CommandFailed(message) from exc
+
 
 def _fail(exc):
     """Turn a dcorlite error into a click error (stderr, exit status 1)."""
-    from .errors import ValidationError
-    if isinstance(exc, ValidationError):
-        text = "; ".join(f"{k}: {' '.join(v) if isinstance(v, list) else v}"
-                         for k, v in exc.errors.items())
-        raise click.ClickException(text)
-    raise click.ClickException(str(exc) or exc.__class__.__name__)
+    raise click.ClickException(cli_errors.dcorlite_error_text(exc))
 
 
 @click.group(cls=DcorliteGroup)
 @click.option("--instance", envvar="DCORLITE_INSTANCE", default="instance",
-              show_default=True, type=click.Path(file_okay=False),
+              show_default=True, type=click.Path(file_okay=False), is_eager=True,
               help="instance folder (configuration, database, files)")
+@click.option("--debug", is_flag=True, envvar=DEBUG_ENV, show_envvar=True, is_eager=True,
+              expose_value=False, callback=_remember_debug,
+              help="show the traceback of an error instead of one line")
 @click.version_option(__version__, prog_name="dcorlite")
 @click.pass_context
 def cli(ctx, instance):

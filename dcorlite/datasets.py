@@ -11,7 +11,7 @@ from flask import current_app
 from slugify import slugify
 
 from . import authz, host, rules, schemas, validation
-from .db import database
+from .db import database, lock_rows
 from .errors import NotAuthorized, ValidationError
 from .models import Dataset, DatasetGroup, Group, Resource, Tag, utcnow
 
@@ -116,23 +116,38 @@ def create_dataset(user, data):
         authz.require_role(user, group, authz.WRITE_ROLES, f"add datasets to {group.name}")
     fields = {k: v for k, v in clean.items() if k not in ("tags", "groups")}
     fields.setdefault("title", "")
-    with database.atomic():
-        if user.sysadmin and data.get("name"):
-            name = validation.name(data["name"])
-            if Dataset.select().where(Dataset.name == name).exists():
-                raise ValidationError({"name": ["That URL is already in use."]})
-        else:
-            name = unique_name(fields["title"])
-        dataset_id = validation.as_uuid(data["id"]) if data.get("id") else None
-        extra = {"id": dataset_id} if dataset_id else {}
+    fields.setdefault("state", "draft")
+    chosen = validation.name(data["name"]) if user.sysadmin and data.get("name") else None
+    if data.get("id"):
+        fields["id"] = validation.as_uuid(data["id"])
+    for _ in range(NAME_ATTEMPTS):
         try:
-            dataset = Dataset.create(name=name, owner_org=circle, creator=user,
-                                     state=fields.pop("state", "draft"), **fields, **extra)
+            dataset = _insert_dataset(chosen or unique_name(fields["title"]), circle, user,
+                                      fields, clean)
+            break
         except pw.IntegrityError:
-            raise ValidationError({"name": ["That URL is already in use."]}) from None
+            # Another request took the name between our check and our insert
+            # (PostgreSQL); a generated name is made again, a chosen one is taken.
+            if chosen or "id" in fields:
+                raise ValidationError({"name": ["That URL is already in use."]}) from None
+    else:
+        raise ValidationError({"name": ["Could not find an unused name for this title"]})
+    host.notify("dataset_changed", dataset=dataset, changes={"state": (None, dataset.state)})
+    return dataset
+
+
+#: how often a generated dataset name is made again when a concurrent request took it
+NAME_ATTEMPTS = 5
+
+
+def _insert_dataset(name, circle, user, fields, clean):
+    with database.atomic():
+        if Dataset.select().where(Dataset.name == name).exists():
+            raise pw.IntegrityError(f"dataset name {name} exists")
+        dataset = Dataset.create(name=name, owner_org=circle, creator=user, **fields)
         _set_tags(dataset, clean.get("tags", []))
         _set_collections(dataset, clean.get("groups", []))
-    host.notify("dataset_changed", dataset=dataset, changes={"state": (None, dataset.state)})
+        host.call("dataset_written", dataset_id=dataset.id)
     return dataset
 
 
@@ -168,15 +183,17 @@ def update_dataset(user, dataset, data, dc_problems=None):
     if not changes:
         return {}
     with database.atomic():
-        for field, (_, new) in changes.items():
-            if field not in ("tags", "groups"):
-                setattr(dataset, field, new)
+        lock_rows(Dataset.select(Dataset.id).where(Dataset.id == dataset.id))
+        columns = [field for field in changes if field not in ("tags", "groups")]
+        for field in columns:
+            setattr(dataset, field, changes[field][1])
         dataset.modified = utcnow()
-        dataset.save()
+        dataset.save(only=[getattr(Dataset, f) for f in columns] + [Dataset.modified])
         if "tags" in changes:
             _set_tags(dataset, changes["tags"][1])
         if "groups" in changes:
             _set_collections(dataset, changes["groups"][1])
+        host.call("dataset_written", dataset_id=dataset.id)
     host.notify("dataset_changed", dataset=dataset, changes=changes)
     if activating:
         host.notify("dataset_activated", dataset=dataset)
@@ -222,13 +239,16 @@ def set_in_collection(dataset, collection, member):
 
     Permission checks are the caller's (see :mod:`dcorlite.authz`).
     """
-    old = sorted(g.name for g in current_collections(dataset))
     link = (DatasetGroup.dataset == dataset) & (DatasetGroup.group == collection)
-    if member:
-        DatasetGroup.get_or_create(dataset=dataset, group=collection)
-    else:
-        DatasetGroup.delete().where(link).execute()
-    new = sorted(g.name for g in current_collections(dataset))
+    with database.atomic():
+        old = sorted(g.name for g in current_collections(dataset))
+        if member:
+            DatasetGroup.get_or_create(dataset=dataset, group=collection)
+        else:
+            DatasetGroup.delete().where(link).execute()
+        new = sorted(g.name for g in current_collections(dataset))
+        if old != new:
+            host.call("dataset_written", dataset_id=dataset.id)
     if old != new:
         host.notify("dataset_changed", dataset=dataset, changes={"groups": (old, new)})
 
@@ -243,6 +263,8 @@ def share(dataset, user, capacity):
         if not created and collab.capacity != capacity:
             collab.capacity, collab.modified = capacity, utcnow()
             collab.save()
+        if old != capacity:
+            host.call("dataset_written", dataset_id=dataset.id)
     if old != capacity:
         host.notify("dataset_changed", dataset=dataset,
                     changes={"collaborators": ((user.id, old), (user.id, capacity))})
@@ -252,8 +274,11 @@ def share(dataset, user, capacity):
 def unshare(dataset, user):
     """Stop sharing ``dataset`` with ``user``; returns False if it was not shared."""
     from .models import Collaborator
-    deleted = Collaborator.delete().where((Collaborator.dataset == dataset)
-                                          & (Collaborator.user == user)).execute()
+    with database.atomic():
+        deleted = Collaborator.delete().where((Collaborator.dataset == dataset)
+                                              & (Collaborator.user == user)).execute()
+        if deleted:
+            host.call("dataset_written", dataset_id=dataset.id)
     if deleted:
         host.notify("dataset_changed", dataset=dataset,
                     changes={"collaborators": ((user.id, "shared"), (user.id, None))})
@@ -267,8 +292,9 @@ def delete_dataset(user, dataset):
     with database.atomic():
         dataset.state = "deleted"
         dataset.modified = utcnow()
-        dataset.save()
+        dataset.save(only=[Dataset.state, Dataset.modified])
         DatasetGroup.delete().where(DatasetGroup.dataset == dataset).execute()
+        host.call("dataset_written", dataset_id=dataset.id)
     host.notify("dataset_deleted", dataset=dataset, purged=False)
 
 
@@ -280,6 +306,7 @@ def purge_dataset(user, dataset, storage):
     resource_ids = [r.id for r in Resource.select(Resource.id).where(Resource.dataset == dataset)]
     with database.atomic():
         dataset.delete_instance(recursive=True)
+        host.call("dataset_written", dataset_id=dataset.id)
     for rid in resource_ids:
         for artifact in ("resource", "condensed", "preview"):
             storage.delete(resource_key(rid, artifact))

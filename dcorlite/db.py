@@ -2,12 +2,26 @@
 
 ``database`` is a :class:`peewee.DatabaseProxy`; :func:`init_db` binds it to
 SQLite or PostgreSQL from ``DATABASE_URL``.
+
+Two rules make concurrent writers safe, and both live here:
+
+* connections are pooled: a request borrows one and gives it back, so the
+  PRAGMAs run once per connection, and SQLite in WAL mode is not
+  checkpointed each time the last connection of a request closes;
+* every SQLite transaction starts with ``BEGIN IMMEDIATE``. A deferred
+  transaction that reads and then writes gets ``SQLITE_BUSY`` at once under
+  WAL when another writer committed meanwhile (the busy timeout does not
+  apply to that case); one that takes the write lock first waits for it.
+  On PostgreSQL, rows that are read and then written are locked with
+  :func:`lock_rows` (``SELECT … FOR UPDATE``).
 """
 import os
+from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import connect
+from playhouse.db_url import parse
 from playhouse.migrations import Runner
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = peewee.DatabaseProxy()
 
@@ -20,18 +34,40 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
 }
 
+#: connections one process keeps open at most (requests, job workers, helpers)
+MAX_CONNECTIONS = 64
+#: seconds a request waits for a free pooled connection
+POOL_WAIT = 30
+#: PostgreSQL connections older than this are replaced (servers drop idle ones)
+POSTGRES_STALE_SECONDS = 600
+
+_SCHEMES = {"sqlite": "sqlite", "postgres": "postgresql", "postgresql": "postgresql"}
+
 
 def open_database(url):
-    """Return a peewee database for ``url`` (``sqlite:///…`` or ``postgresql://…``)."""
-    if url.startswith("sqlite"):
-        return connect(url, pragmas=SQLITE_PRAGMAS)
-    return connect(url)
+    """Return a pooled peewee database for ``url`` (``sqlite:///…`` or ``postgresql://…``).
+
+    :raises ValueError: for any other scheme, or a URL without a database name
+    """
+    scheme = _SCHEMES.get(urlparse(url).scheme.split("+")[0])
+    kwargs = parse(url)
+    if scheme is None:
+        raise ValueError(f"DATABASE_URL must start with sqlite:// or postgresql://, "
+                         f"not {urlparse(url).scheme!r}")
+    if not kwargs.get("database"):
+        raise ValueError("DATABASE_URL names no database")
+    if scheme == "sqlite":
+        return PooledSqliteDatabase(
+            pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False,
+            max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT, **kwargs)
+    return PooledPostgresqlDatabase(max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT,
+                                    stale_timeout=POSTGRES_STALE_SECONDS, **kwargs)
 
 
 def init_db(app):
-    """Bind :data:`database`, connect per request and apply pending migrations."""
-    db = open_database(app.config["DATABASE_URL"])
-    database.initialize(db)
+    """Bind :data:`database`, borrow a pooled connection per request, give it back after."""
+    dispose()
+    database.initialize(open_database(app.config["DATABASE_URL"]))
 
     @app.before_request
     def _connect():
@@ -41,6 +77,37 @@ def init_db(app):
     def _close(exc):
         if not database.is_closed():
             database.close()
+
+
+def dispose():
+    """Close the idle pooled connections of the bound database (before rebinding it).
+
+    Connections other threads still use are left alone: closing an SQLite
+    connection under a running query crashes the process.
+    """
+    if database.obj is not None:
+        if not database.is_closed():
+            database.close()
+        database.obj.close_idle()
+
+
+def is_postgresql():
+    """True when the bound database is PostgreSQL."""
+    return isinstance(database.obj, peewee.PostgresqlDatabase)
+
+
+def lock_rows(query):
+    """Run ``query`` (a select inside a transaction) so that its rows stay locked until commit.
+
+    On PostgreSQL this is ``SELECT … FOR UPDATE``: a concurrent transaction
+    that locks the same rows waits, so read-modify-write sequences (the next
+    resource position, the parts of an upload) cannot lose updates. SQLite
+    transactions hold the database's write lock from ``BEGIN IMMEDIATE`` on,
+    so the query just runs.
+
+    :returns: the rows of ``query``
+    """
+    return list(query.for_update() if is_postgresql() else query)
 
 
 def migrate(extra=()):

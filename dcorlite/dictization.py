@@ -20,6 +20,16 @@ def site_url():
     return request.host_url.rstrip("/") if request else ""
 
 
+def object_url(resource_id):
+    """The stable URL of a resource's file: the storage's own, else dcorlite's file route.
+
+    It serves the file without a token only while the dataset is public.
+    """
+    from .storage import get_storage, resource_key
+    return (get_storage().object_url(resource_key(resource_id))
+            or f"{site_url()}/files/{resource_id}/resource")
+
+
 def group_dict(group, **extra):
     """The 10 CKAN group columns plus ``display_name`` and ``image_display_url``."""
     result = {
@@ -67,6 +77,7 @@ def resource_dict(resource, dataset_id=None):
         "url": (f"{site_url()}/dataset/{package_id}/resource/{resource.id}"
                 f"/download/{resource.name.lower()}"),
         "url_type": resource.url_type, "s3_available": resource.s3_available,
+        "s3_url": object_url(resource.id),
         "description": resource.description, "state": "active",
         "resource_type": None, "cache_url": None, "cache_last_updated": None,
         "created": isoformat(resource.created),

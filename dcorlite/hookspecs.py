@@ -33,7 +33,7 @@ def register_migrations():
     """Return ``(name, directory)`` of this plugin's own migrations, or None.
 
     Migrations in ``directory`` run after the core ones with their own history
-    table ``migrations_<name>``. Implemented by: none of the built-ins yet.
+    table ``migrations_<name>``. Implemented by: search.
     """
 
 
@@ -82,7 +82,7 @@ def app_ready(app):
     """Called last in ``create_app``, with the app fully configured.
 
     Example: register a huey task on ``app.extensions["dcorlite"]["huey"]``.
-    Implemented by: search (opens its index, registers ``search.index_dataset``).
+    Implemented by: search (opens its index, indexes changes left by a crash).
     """
 
 
@@ -105,6 +105,25 @@ def search_datasets(query, user):
     paging, sort, flags); ``user`` the caller or None. The first non-None answer
     wins. Implemented by: search (Whoosh index; None while it is unusable),
     ckan_api (SQL fallback, ``trylast``).
+    """
+
+
+# -- inside a write transaction ---------------------------------------------
+
+@hookspec
+def dataset_written(dataset_id):
+    """A change of dataset ``dataset_id`` was written and is about to be committed.
+
+    Called inside the transaction that creates, changes (fields, state,
+    resources, collections, collaborators), deletes or purges the dataset, so
+    whatever the implementation writes to the database commits or rolls back
+    together with the change: the place for an outbox row that says "derived
+    data of this dataset must be brought up to date". Keep it to a quick
+    insert; an exception rolls the change back. Example::
+
+        Outbox.insert(dataset_id=dataset_id).execute()
+
+    Implemented by: search (marks the dataset for indexing).
     """
 
 

@@ -1,4 +1,4 @@
-"""Calling plugin hooks: collect results, take the first answer, notify.
+"""Calling plugin hooks: collect results, take the first answer, call, notify.
 
 All hook calls go through these helpers so that duplicate names are caught at
 start-up and one failing listener cannot break a request.
@@ -55,6 +55,15 @@ def collect(hook_name, *, unique_by=None, single=False, **kwargs):
 def first(hook_name, *, app=None, **kwargs):
     """Call a ``firstresult`` hook and return its answer (or None)."""
     return getattr(plugin_manager(app).hook, hook_name)(**kwargs)
+
+
+def call(hook_name, *, app=None, **kwargs):
+    """Call every implementation of ``hook_name``; the first exception propagates.
+
+    For hooks that run inside a transaction, where a failure must roll the
+    change back instead of being logged and skipped.
+    """
+    getattr(plugin_manager(app).hook, hook_name)(**kwargs)
 
 
 def notify(hook_name, *, app=None, **kwargs):

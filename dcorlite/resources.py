@@ -11,9 +11,9 @@ import uuid
 import peewee as pw
 
 from . import host, rules, schemas, validation
-from .db import database
+from .db import database, lock_rows
 from .errors import NotAuthorized, ValidationError
-from .models import Resource, Upload, utcnow
+from .models import Dataset, Resource, Upload, utcnow
 from .storage import resource_key, upload_key
 
 logger = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ def _create(dataset, upload, name, fields, extras, storage, url_type="s3_upload"
         raise NotAuthorized(f"Resource {upload.id} not available in storage!")
     try:
         with database.atomic():
+            lock_rows(Dataset.select(Dataset.id).where(Dataset.id == dataset.id))
             position = (Resource.select(pw.fn.MAX(Resource.position))
                         .where(Resource.dataset == dataset).scalar())
             resource = Resource.create(
@@ -100,8 +101,8 @@ def _create(dataset, upload, name, fields, extras, storage, url_type="s3_upload"
                 description=validation.as_str(fields.get("description"), "description"),
                 extras={k: v for k, v in extras.items() if v is not None})
             upload.delete_instance()
-            dataset.modified = utcnow()
-            dataset.save()
+            touch(dataset)
+            host.call("dataset_written", dataset_id=dataset.id)
     except pw.IntegrityError:
         storage.move(final, staged)
         raise ValidationError({"name": [f"Resource with name '{name}' already exists "
@@ -130,23 +131,32 @@ def update_resource(user, dataset, resource, values):
         if any(resource_value(resource, k) != v for k, v in changes.items()):
             raise NotAuthorized("Resources of non-draft datasets cannot be changed")
         return resource
-    extras = dict(resource.extras or {})
-    for key, value in clean_supplements(changes).items():
-        if value is None:
-            extras.pop(key, None)
-        else:
-            extras[key] = value
+    supplements = clean_supplements(changes)
     with database.atomic():
+        # read inside the lock: a job may have added dc: metadata meanwhile
+        extras = dict(lock_rows(Resource.select(Resource.extras)
+                                .where(Resource.id == resource.id))[0].extras or {})
+        for key, value in supplements.items():
+            if value is None:
+                extras.pop(key, None)
+            else:
+                extras[key] = value
         if "description" in changes:
             resource.description = validation.as_str(changes["description"], "description")
         resource.extras = extras
         resource.last_modified = utcnow()
-        resource.save()
-        dataset.modified = utcnow()
-        dataset.save()
+        resource.save(only=[Resource.description, Resource.extras, Resource.last_modified])
+        touch(dataset)
+        host.call("dataset_written", dataset_id=dataset.id)
     host.notify("dataset_changed", dataset=dataset,
                 changes={"resources": (resource.id, sorted(changes))})
     return resource
+
+
+def touch(dataset):
+    """Set ``metadata_modified`` of ``dataset`` to now, changing no other column."""
+    dataset.modified = utcnow()
+    Dataset.update(modified=dataset.modified).where(Dataset.id == dataset.id).execute()
 
 
 def resource_value(resource, key):

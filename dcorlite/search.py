@@ -72,6 +72,17 @@ def _facet_fields(value):
     return value
 
 
+def _facet_limit(value):
+    """``facet.limit`` as CKAN/Solr read it: default 50, a negative number means no limit."""
+    if value in (None, ""):
+        return 50
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError({"facet.limit": ["Invalid integer"]}) from None
+    return -1 if number < 0 else number
+
+
 def parse_search_params(data):
     """Build a :class:`SearchQuery` from ``package_search`` parameters.
 
@@ -104,8 +115,7 @@ def parse_search_params(data):
         include_drafts=validation.as_bool(data.get("include_drafts", False),
                                           "include_drafts"),
         facet_fields=_facet_fields(data.get("facet.field")),
-        facet_limit=int(validation.as_natural(data.get("facet.limit"), "facet.limit",
-                                              default=50)),
+        facet_limit=_facet_limit(data.get("facet.limit")),
         facet_mincount=int(validation.as_natural(data.get("facet.mincount"),
                                                  "facet.mincount", default=1)),
     )

@@ -1,1 +1,2 @@
-pytest_plugins = ["tests.fixtures.app", "tests.fixtures.data", "tests.fixtures.server"]
+pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.app", "tests.fixtures.data",
+                  "tests.fixtures.server", "tests.fixtures.serve"]

@@ -9,8 +9,8 @@ import types
 
 import pytest
 
-from dcorlite import groups
-from dcorlite.models import Collaborator, Dataset, DatasetGroup, Resource
+from dcorlite import datasets as dcor_datasets, groups
+from dcorlite.models import Dataset, Resource
 
 #: the datasets of the circle
 PUBLIC = "public"                  # active, public, in the collection, shared
@@ -77,11 +77,9 @@ def world(make_user, make_circle, make_collection, make_dataset, make_resource,
             files[obj] = DRAFT_BYTES + obj.encode()
         datasets[obj] = ds
     for obj in SHARED:
-        DatasetGroup.create(dataset=datasets[obj], group=collection)
-        Collaborator.create(dataset=datasets[obj], user=users["collab_member"],
-                            capacity="member")
-        Collaborator.create(dataset=datasets[obj], user=users["collab_editor"],
-                            capacity="editor")
+        dcor_datasets.set_in_collection(datasets[obj], collection, True)
+        dcor_datasets.share(datasets[obj], users["collab_member"], "member")
+        dcor_datasets.share(datasets[obj], users["collab_editor"], "editor")
     groups.set_member(circle, creator, "member")  # the creator loses edit rights
     resources = {obj: Resource.get(Resource.dataset == ds) for obj, ds in datasets.items()}
     return types.SimpleNamespace(users=users, circle=circle, collection=collection,

@@ -24,7 +24,7 @@ from dcorlite.plugins.ckan_api.actions_datasets import dc_problems
 from dcorlite.search import SearchResult
 from dcorlite.storage import get_storage
 from dcorlite.storage.local import LocalStorage
-from tests.fixtures.app import index_before_requests
+from tests.fixtures.app import stop_indexer
 
 
 @pytest.fixture
@@ -39,8 +39,7 @@ def make_app(app, app_config, tmp_path):
         def make(*plugins, **config):
             new = create_app(dict(app_config, **config),
                              instance_path=str(tmp_path / "instance"), plugins=plugins)
-            if "search_task" in new.extensions["dcorlite"]:
-                index_before_requests(new)
+            stack.callback(stop_indexer, new)
             stack.enter_context(new.app_context())
             return new
         yield make
@@ -376,7 +375,7 @@ class Recorder:
             with other.bind_ctx([model]):
                 return model.get_or_none(model.id == row_id)
         finally:
-            other.close()
+            other.close_all()
 
     def _seen(self, dataset_id):
         row = self._committed(Dataset, dataset_id)
@@ -485,6 +484,54 @@ def test_hook_dataset_activated(make_app, make_user, make_circle, make_dataset,
     update_dataset(owner, dataset, {"private": False}, dc_problems)
     assert recorder.events[-1][:3] == ("dataset_changed", dataset.id, {"private": (True, False)})
     assert len(recorder.of("dataset_activated")) == 1  # only the transition counts
+
+
+class Outbox:
+    """Writes a row of its own inside every dataset write; can refuse a write."""
+
+    def __init__(self, refuse_title=None):
+        self.refuse_title = refuse_title
+        self.calls = []
+
+    @hookimpl
+    def dataset_written(self, dataset_id):
+        self.calls.append(dataset_id)
+        # still in the writer's transaction: another connection cannot see the change yet
+        self.committed_yet = Recorder()._committed(Dataset, dataset_id) is not None
+        dataset = Dataset.get_or_none(Dataset.id == dataset_id)
+        if dataset is not None and dataset.title == self.refuse_title:
+            raise RuntimeError("outbox refuses this change")
+
+
+@pytest.mark.sqlite_only
+def test_hook_dataset_written(make_app, make_user, make_circle, make_collection):
+    """Called inside the transaction of every kind of dataset write; a failure rolls it back."""
+    outbox = Outbox(refuse_title="Refused")
+    app = make_app(outbox)
+    owner, friend = make_user(), make_user()
+    circle = make_circle(owner)
+    make_collection(owner, name="friends")
+    status, body = call(app, "package_create", owner.token, title="Kept", authors="A",
+                        license_id="CC-BY-4.0", owner_org=circle.id)
+    assert status == 200, body
+    dataset_id = body["result"]["id"]
+    assert outbox.calls == [dataset_id] and outbox.committed_yet is False
+    for action, data in (("package_patch", dict(id=dataset_id, title="Changed")),
+                         ("member_create", dict(id="friends", object=dataset_id,
+                                                object_type="package", capacity="member")),
+                         ("package_collaborator_create", dict(id=dataset_id,
+                                                              user_id=friend.id)),
+                         ("package_collaborator_delete", dict(id=dataset_id,
+                                                              user_id=friend.id)),
+                         ("package_delete", dict(id=dataset_id)),
+                         ("dataset_purge", dict(id=dataset_id))):
+        before = len(outbox.calls)
+        assert call(app, action, owner.token, **data)[0] == 200, action
+        assert outbox.calls[before:] == [dataset_id], action
+    status, body = call(app, "package_create", owner.token, title="Refused", authors="A",
+                        license_id="CC-BY-4.0", owner_org=circle.id)
+    assert status == 500
+    assert Dataset.select().where(Dataset.title == "Refused").count() == 0  # rolled back
 
 
 def test_hook_dataset_deleted(make_app, make_user, make_circle, make_dataset):

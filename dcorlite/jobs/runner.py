@@ -7,7 +7,7 @@ import os
 from .. import host
 from ..db import database
 from ..models import JobState, Resource, utcnow
-from . import _forced, _site_url, registered_jobs
+from . import _forced, _site_url, registered_jobs, waiting
 
 logger = logging.getLogger(__name__)
 
@@ -130,3 +130,5 @@ def _run_one(job, resource, state):
 def _record(state, value, error):
     state.state, state.error, state.updated = value, error, utcnow()
     state.save()
+    if value in ("done", "error"):
+        waiting.job_recorded()

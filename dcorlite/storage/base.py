@@ -133,6 +133,15 @@ class Storage(abc.ABC):
         """Return a file system path of ``key`` if the backend has one, else None."""
         return None
 
+    def object_url(self, key):
+        """The stable URL of object ``key`` (DCOR's ``s3_url``), or None.
+
+        Readable without credentials only where the object is public.
+        Backends without URLs of their own (local disk) return None; dcorlite
+        then names its own file route.
+        """
+        return None
+
     def signed_url(self, key, expires_in):
         """Return a URL that serves ``key`` without further authorization.
 

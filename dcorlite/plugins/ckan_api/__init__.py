@@ -5,6 +5,15 @@ from . import (actions_datasets, actions_groups, actions_search, actions_sharing
 
 
 @hookimpl
+def config_defaults():
+    """Settings of the action API (see docs/configuration.md)."""
+    return {
+        "CKAN_API_MAX_BODY": 16 * 2**20,         # bytes of a JSON or form request body
+        "CKAN_API_MIN_DCORAID_VERSION": None,    # e.g. "1.1.0": older DCOR-Aid gets 400
+    }
+
+
+@hookimpl
 def register_actions(app):
     """CKAN's site, user, circle, collection, dataset, resource and search actions."""
     return (actions_site.ACTIONS + actions_users.ACTIONS + actions_groups.ACTIONS

@@ -4,6 +4,7 @@ from ...actions import Action
 from ...dictization import package_dict, resource_dict
 from ...errors import NotAuthorized, ValidationError
 from ...models import Resource
+from ...params import Param, boolean, natural, text
 from ...storage import get_storage, resource_key
 from .params import required
 from .revise import parse_revision, resolve_selector
@@ -97,22 +98,41 @@ def _check_match(dataset, match):
 
 def _attach_new(user, dataset, entries, uploads):
     storage = get_storage()
+    first = Resource.select().where(Resource.dataset == dataset).count()
     for index, entry in enumerate(entries):
-        forbidden = [k for k in SERVER_SET if entry.get(k) not in (None, "")]
-        if forbidden and not user.sysadmin:
-            raise NotAuthorized(f"Users may not set {', '.join(forbidden)} of a resource")
-        fields = {k: v for k, v in entry.items() if k == "description" or k.startswith("sp:")}
-        upload = uploads.get(index)
-        if upload is not None and hasattr(upload, "stream"):
-            name = entry.get("name") or upload.filename
-            resources.attach_stream(user, dataset, name, upload.stream, fields, storage)
-        elif entry.get("id"):
-            resources.attach_upload(user, dataset, entry["id"], entry.get("name"), fields,
-                                    storage)
-        else:
-            raise ValidationError({"resources": [
-                "A new resource needs the id of a finished upload "
-                "(resource_upload_s3_urls) or an uploaded file"]})
+        try:
+            _attach_one(user, dataset, entry, uploads.get(index), storage)
+        except ValidationError as exc:
+            raise at_position(exc, first + index) from None
+
+
+def at_position(exc, position):
+    """A resource's field errors in CKAN's shape: one dict per resource position.
+
+    ``{"name": [msg]}`` of the resource at position 1 becomes
+    ``{"resources": [{}, {"name": [msg]}]}``.
+    """
+    if set(exc.errors) == {"resources"}:
+        return exc
+    return ValidationError({"resources": [{}] * position + [dict(exc.errors)]})
+
+
+def _attach_one(user, dataset, entry, upload, storage):
+    """Attach one new resource: a finished upload (``id``) or a streamed file."""
+    forbidden = [k for k in SERVER_SET if entry.get(k) not in (None, "")]
+    if forbidden and not user.sysadmin:
+        raise NotAuthorized(f"Users may not set {', '.join(forbidden)} of a resource")
+    fields = {k: v for k, v in entry.items() if k == "description" or k.startswith("sp:")}
+    if upload is not None and hasattr(upload, "stream"):
+        name = entry.get("name") or upload.filename
+        resources.attach_stream(user, dataset, name, upload.stream, fields, storage)
+    elif entry.get("id"):
+        resources.attach_upload(user, dataset, entry["id"], entry.get("name"), fields,
+                                storage)
+    else:
+        raise ValidationError({"resources": [
+            "A new resource needs the id of a finished upload "
+            "(resource_upload_s3_urls) or an uploaded file"]})
 
 
 def package_delete(context, data):
@@ -164,15 +184,40 @@ def package_list(context, data):
     return [d.name for d in query]
 
 
+_ID = text("dataset id or name", 200)
+_LIST_OR_TEXT = Param(("string", "array"), items="string", max_length=10000,
+                      description="comma-separated text or a list of texts")
+_FIELDS = {
+    "title": text(max_length=500), "notes": text("Markdown"), "authors": _LIST_OR_TEXT,
+    "doi": text(max_length=500), "references": _LIST_OR_TEXT,
+    "license_id": text(max_length=100), "owner_org": text("circle id or name", 200),
+    "private": boolean(), "state": text("draft or active", 20),
+    "tags": Param(("array", "string"), description="[{\"name\": …}] or \"a,b\""),
+    "tag_string": text(max_length=10000),
+    "groups": Param("array", items="object", description="[{\"name\": …}]"),
+}
+_BY_ID = {"id": _ID, "name": _ID}
+
 ACTIONS = [
-    Action("package_show", package_show, get=True),
-    Action("package_create", package_create),
-    Action("package_patch", package_patch),
-    Action("package_revise", package_revise),
-    Action("package_delete", package_delete),
-    Action("dataset_purge", dataset_purge),
-    Action("resource_show", resource_show, get=True),
-    Action("resource_patch", resource_patch),
-    Action("resource_delete", resource_delete),
-    Action("package_list", package_list, get=True),
+    Action("package_show", package_show, get=True,
+           params={"id": _ID, "name_or_id": _ID}),
+    Action("package_create", package_create, open_params=True,
+           params={**_FIELDS, "name": text(max_length=100), "id": text(max_length=100)}),
+    Action("package_patch", package_patch, open_params=True, params={**_FIELDS, **_BY_ID}),
+    Action("package_revise", package_revise, open_params=True, params={
+        "match": Param(("object", "string"), description="fields the dataset must have"),
+        "update": Param(("object", "string"), description="fields to set"),
+        "filter": Param(("array", "string"), description="refused: resources stay"),
+        "include": Param(("array", "string"))}),
+    Action("package_delete", package_delete, params=_BY_ID),
+    Action("dataset_purge", dataset_purge, params=_BY_ID),
+    Action("resource_show", resource_show, get=True,
+           params={"id": text("resource id", 200, required=True)}),
+    Action("resource_patch", resource_patch, open_params=True,
+           params={"id": text("resource id", 200, required=True),
+                   "description": text(max_length=10000)}),
+    Action("resource_delete", resource_delete,
+           params={"id": text("resource id", 200, required=True)}),
+    Action("package_list", package_list, get=True,
+           params={"limit": natural(), "offset": natural()}),
 ]

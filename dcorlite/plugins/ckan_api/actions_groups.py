@@ -5,6 +5,7 @@ from ...authz import get_group, require_login, require_role, role_in
 from ...dictization import group_dict, member_users
 from ...errors import NotAuthorized, NotFound, ValidationError
 from ...models import Dataset, DatasetGroup, Group, Membership
+from ...params import MAX_QUERY, boolean, natural, text
 from .params import flag, required
 
 
@@ -149,7 +150,8 @@ def _group_member(is_organization, delete):
 
 def member_list(context, data):
     """Members of a circle/collection as ``[id, type, capacity]`` triples."""
-    group = Group.get_or_none((Group.id == data.get("id")) | (Group.name == data.get("id")))
+    key = required(data, "id")
+    group = Group.get_or_none((Group.id == key) | (Group.name == key))
     if group is None:
         raise NotFound("Group was not found.")
     if role_in(context["user"], group) is None:
@@ -158,20 +160,39 @@ def member_list(context, data):
             for m in Membership.select().where(Membership.group == group)]
 
 
+_ID = text("id or name", 200)
+_SHOW = {"id": _ID, "name": _ID, "include_users": boolean("list the members"),
+         "include_datasets": boolean()}
+_LIST = {"q": text("part of the name or title", MAX_QUERY),
+         "sort": text("name or title, asc or desc", 100),
+         "limit": natural(), "offset": natural(), "all_fields": boolean("dicts, not names")}
+_CREATE = {"name": text(max_length=100, required=True), "title": text(max_length=500),
+           "description": text(max_length=10000)}
+_MEMBER = {"id": text("collection id or name", 200, required=True),
+           "object": text("dataset or user id or name", 200, required=True),
+           "object_type": text("package or user", 20, required=True),
+           "capacity": text("role", 20)}
+_GROUP_MEMBER = {"id": text("id or name", 200, required=True),
+                 "username": text("user id or name", 200), "user_id": _ID,
+                 "role": text("admin, editor or member", 20)}
+
 ACTIONS = [
-    Action("organization_show", _show(True), get=True),
-    Action("group_show", _show(False), get=True),
-    Action("organization_list", _list(True), get=True),
-    Action("group_list", _list(False), get=True),
-    Action("organization_create", _create(True)),
-    Action("group_create", _create(False)),
-    Action("organization_list_for_user", organization_list_for_user, get=True),
+    Action("organization_show", _show(True), get=True, params=_SHOW),
+    Action("group_show", _show(False), get=True, params=_SHOW),
+    Action("organization_list", _list(True), get=True, params=_LIST),
+    Action("group_list", _list(False), get=True, params=_LIST),
+    Action("organization_create", _create(True), params=_CREATE),
+    Action("group_create", _create(False), params=_CREATE),
+    Action("organization_list_for_user", organization_list_for_user, get=True,
+           params={"id": _ID, "permission": text("e.g. create_dataset", 100)}),
     Action("group_list_authz", group_list_authz, get=True),
-    Action("member_create", _member_create_or_delete(False)),
-    Action("member_delete", _member_create_or_delete(True)),
-    Action("member_list", member_list, get=True),
-    Action("organization_member_create", _group_member(True, False)),
-    Action("organization_member_delete", _group_member(True, True)),
-    Action("group_member_create", _group_member(False, False)),
-    Action("group_member_delete", _group_member(False, True)),
+    Action("member_create", _member_create_or_delete(False), params=_MEMBER),
+    Action("member_delete", _member_create_or_delete(True), params=_MEMBER),
+    Action("member_list", member_list, get=True,
+           params={"id": text("id or name", 200, required=True),
+                   "object_type": text(max_length=20), "capacity": text(max_length=20)}),
+    Action("organization_member_create", _group_member(True, False), params=_GROUP_MEMBER),
+    Action("organization_member_delete", _group_member(True, True), params=_GROUP_MEMBER),
+    Action("group_member_create", _group_member(False, False), params=_GROUP_MEMBER),
+    Action("group_member_delete", _group_member(False, True), params=_GROUP_MEMBER),
 ]

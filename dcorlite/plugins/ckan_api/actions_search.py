@@ -3,6 +3,7 @@ from ... import host, validation
 from ...actions import Action
 from ...dictization import package_dicts
 from ...models import Dataset, Group, Tag
+from ...params import MAX_QUERY, Param, boolean, natural, text
 from ...search import parse_search_params
 
 
@@ -51,8 +52,28 @@ def dataset_followee_list(context, data):
     return []
 
 
+_SOLR_TEXT = text(max_length=1000)
+SEARCH_PARAMS = {
+    "q": text("free text, or *:*", 10000), "fq": text("filter query (Solr syntax)", 10000),
+    "fq_list": Param(("array", "string"), items="string", max_length=10000),
+    "rows": natural("results per page (at most 1000)"), "start": natural("offset"),
+    "sort": text("e.g. metadata_modified desc", 500),
+    "facet": Param(("boolean", "string"), max_length=20),
+    "facet.field": Param(("array", "string"), items="string", max_length=10000,
+                         description="JSON list of field names"),
+    "facet.limit": Param("integer", description="values per facet; -1: all"),
+    "facet.mincount": natural(),
+    "include_private": boolean(), "include_drafts": boolean(), "include_deleted": boolean(),
+    "use_default_schema": boolean(),
+    **{name: _SOLR_TEXT for name in ("fl", "defType", "df", "qf", "mm", "wt")},
+}
+
 ACTIONS = [
-    Action("package_search", package_search, get=True),
-    Action("tag_list", tag_list, get=True),
-    Action("dataset_followee_list", dataset_followee_list, get=True),
+    Action("package_search", package_search, get=True, params=SEARCH_PARAMS,
+           open_params=True),  # ext_* keys, as in CKAN
+    Action("tag_list", tag_list, get=True,
+           params={"query": text(max_length=MAX_QUERY), "q": text(max_length=MAX_QUERY),
+                   "vocabulary_id": text(max_length=200), "all_fields": boolean()}),
+    Action("dataset_followee_list", dataset_followee_list, get=True,
+           params={"id": text("user id or name", 200)}),
 ]

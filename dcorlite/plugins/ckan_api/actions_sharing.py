@@ -4,6 +4,7 @@ from ...actions import Action
 from ...dictization import isoformat
 from ...errors import NotAuthorized, NotFound
 from ...models import Collaborator
+from ...params import text
 from .params import required
 
 CAPACITIES = ("editor", "member")
@@ -60,10 +61,17 @@ def package_collaborator_list_for_user(context, data):
              "modified": isoformat(c.modified)} for c in query]
 
 
+_DATASET = text("dataset id or name", 200, required=True)
+_USER = text("user id or name", 200, required=True)
+_CAPACITY = text("member or editor", 20)
+
 ACTIONS = [
-    Action("package_collaborator_list", package_collaborator_list, get=True),
-    Action("package_collaborator_create", package_collaborator_create),
-    Action("package_collaborator_delete", package_collaborator_delete),
+    Action("package_collaborator_list", package_collaborator_list, get=True,
+           params={"id": _DATASET, "capacity": _CAPACITY}),
+    Action("package_collaborator_create", package_collaborator_create,
+           params={"id": _DATASET, "user_id": _USER, "capacity": _CAPACITY}),
+    Action("package_collaborator_delete", package_collaborator_delete,
+           params={"id": _DATASET, "user_id": _USER}),
     Action("package_collaborator_list_for_user", package_collaborator_list_for_user,
-           get=True),
+           get=True, params={"id": text("user id or name", 200), "capacity": _CAPACITY}),
 ]

@@ -4,6 +4,7 @@ from flask import current_app
 from ... import __version__
 from ...actions import Action, get_action, registry
 from ...dictization import site_url
+from ...params import text
 from .params import required
 
 #: The CKAN version we answer like; DCOR-Aid needs ≥ 2.10.1.
@@ -44,6 +45,7 @@ def action_list(context, data):
 ACTIONS = [
     Action("status_show", status_show, get=True),
     Action("site_read", site_read, get=True),
-    Action("help_show", help_show, get=True),
+    Action("help_show", help_show, get=True,
+           params={"name": text("the action's name", max_length=200, required=True)}),
     Action("action_list", action_list, get=True),
 ]

@@ -4,6 +4,7 @@ from ...actions import Action
 from ...dictization import user_dict
 from ...errors import NotAuthorized
 from ...models import User
+from ...params import MAX_QUERY, boolean, natural, text
 from .params import required
 
 UPDATABLE = ("fullname", "about", "email")
@@ -26,7 +27,8 @@ def user_list(context, data):
         raise NotAuthorized()
     query = User.select().where(User.state == "active").order_by(User.name)
     if data.get("q"):
-        query = query.where(User.name.contains(data["q"]) | User.fullname.contains(data["q"]))
+        q = validation.as_str(data["q"], "q")
+        query = query.where(User.name.contains(q) | User.fullname.contains(q))
     if not validation.as_bool(data.get("all_fields", True), "all_fields"):
         return [u.name for u in query]
     return [user_dict(u) for u in query]
@@ -80,10 +82,20 @@ def user_create(context, data):
     return user_dict(user, private=True)
 
 
+_ACCOUNT = {"fullname": text(max_length=300), "about": text(max_length=5000),
+            "email": text(max_length=300), "password": text(max_length=1000)}
+
 ACTIONS = [
-    Action("user_show", user_show, get=True),
-    Action("user_list", user_list, get=True),
-    Action("user_autocomplete", user_autocomplete, get=True),
-    Action("user_update", user_update),
-    Action("user_create", user_create),
+    Action("user_show", user_show, get=True, params={"id": text("user id or name", 200)}),
+    Action("user_list", user_list, get=True,
+           params={"q": text("part of the name", MAX_QUERY), "all_fields": boolean()}),
+    Action("user_autocomplete", user_autocomplete, get=True,
+           params={"q": text("part of the name or e-mail", MAX_QUERY),
+                   "limit": natural("at most this many users")}),
+    Action("user_update", user_update,
+           params={"id": text("user id or name", 200), "name": text(max_length=200),
+                   **_ACCOUNT}),
+    Action("user_create", user_create,
+           params={"name": text(max_length=100, required=True), "sysadmin": boolean(),
+                   "with_apitoken": boolean(), **_ACCOUNT}),
 ]

@@ -2,7 +2,7 @@
 import dataclasses
 import json
 
-from ...errors import ValidationError
+from ...errors import NotAuthorized, ValidationError
 
 
 @dataclasses.dataclass
@@ -53,6 +53,7 @@ def parse_revision(data):
             raise ValidationError({key: ["Unmatched key " + key]})
     if not match.get("id") and not match.get("name"):
         raise ValidationError({"match__id": ["Missing value"]})
+    _refuse_filter(data.get("filter"))
     resources = update.pop("resources", None)
     if resources is not None:
         if not isinstance(resources, list):
@@ -63,6 +64,23 @@ def parse_revision(data):
     for path, value, key in flat:
         _apply_flat(rev, path, value, key)
     return rev
+
+
+def _refuse_filter(value):
+    """CKAN's ``filter`` removes fields and resources; DCOR removes neither.
+
+    :raises NotAuthorized: a filter that would remove resources
+    :raises ValidationError: any other filter
+    """
+    value = json_or_string(value)
+    if value in (None, "", []):
+        return
+    entries = value if isinstance(value, list) else [value]
+    if any("resources" in str(entry) for entry in entries):
+        raise NotAuthorized("Resources cannot be removed: DCOR keeps every resource of a "
+                            "dataset (package_revise 'filter' is refused)")
+    raise ValidationError({"filter": ["Removing fields with 'filter' is not supported; "
+                                      "set them with 'update'"]})
 
 
 def _as_dict(value, key):

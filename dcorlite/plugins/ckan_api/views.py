@@ -1,18 +1,26 @@
-"""``/api/3/action/<name>``: request decoding and CKAN envelopes."""
+"""``/api/3/action/<name>``: request decoding and CKAN envelopes.
+
+Every answer under ``/api/`` is a CKAN envelope with the right status, also
+for bodies that cannot be read (400), bodies that are too large (413),
+methods that do not exist (405) and errors no action expected (500).
+"""
 import json
 import logging
 
 from flask import Blueprint, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
 
 from ...actions import call_action, registry
 from ...dictization import site_url
 from ...errors import DcorliteError
+from . import clients
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("ckan_api", __name__)
 
 JSON_TYPE = "application/json;charset=utf-8"
+API_PREFIX = "/api/"
 
 
 def _json_response(payload, status=200):
@@ -26,7 +34,17 @@ def _bad_request(text):
 
 
 def _help_url(name):
-    return f"{site_url()}/api/3/action/help_show?name={name}"
+    try:
+        base = site_url()
+    except ValueError:  # a Host header we cannot make a URL of
+        base = ""
+    return f"{base}/api/3/action/help_show?name={name}"
+
+
+def envelope(name, error_type, message, status, **fields):
+    """A CKAN error envelope (``success: false``) with ``error.__type`` and ``message``."""
+    error = {"__type": error_type, "message": message, **fields}
+    return _json_response({"help": _help_url(name), "success": False, "error": error}, status)
 
 
 def error_response(exc, name):
@@ -35,31 +53,55 @@ def error_response(exc, name):
     return _json_response(payload, exc.status)
 
 
+class _DecodeError(Exception):
+    pass
+
+
+def _form_data(form):
+    if len(form) == 1 and list(form.values())[0] in ("", "1") and not request.files:
+        try:
+            data = json.loads(list(form.keys())[0])
+        except (ValueError, RecursionError):
+            data = None
+        if isinstance(data, dict):
+            return data
+    return {k: (v[0] if len(v) == 1 else v) for k, v in form.lists()}
+
+
+def _json_body():
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except RecursionError:
+        raise _DecodeError("JSON Error: Error decoding JSON data. Error: nested too "
+                           "deeply") from None
+    except ValueError as exc:
+        raise _DecodeError(f"JSON Error: Error decoding JSON data. Error: {exc!r}") from None
+    if not isinstance(data, dict):
+        raise _DecodeError(f"JSON Error: Request data JSON decoded to {data!r:.200} but it "
+                           "needs to be a dictionary.")
+    return data
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _request_data(action):
     """Decode the request like CKAN (``ckan/views/api.py _get_request_data``)."""
+    multipart = (request.content_type or "").startswith("multipart/form-data")
+    if request.method == "POST" and not multipart and \
+            (request.content_length or 0) > current_app.config["CKAN_API_MAX_BODY"]:
+        raise _TooLarge(f"Request bodies are limited to "
+                        f"{current_app.config['CKAN_API_MAX_BODY']} bytes")
     if request.method == "POST" and request.form:
-        form = request.form
-        if len(form) == 1 and list(form.values())[0] in ("", "1") and not request.files:
-            try:
-                data = json.loads(list(form.keys())[0])
-            except ValueError:
-                data = None
-            if isinstance(data, dict):
-                return data
-        data = {k: (v[0] if len(v) == 1 else v) for k, v in form.lists()}
+        data = _form_data(request.form)
     elif request.args and action.get:
         data = {k: (v[0] if len(v) == 1 else v) for k, v in request.args.lists()}
-    elif request.method == "POST" and request.content_type and \
-            request.content_type.startswith("multipart/form-data"):
+    elif request.method == "POST" and multipart:
         data = {}
-    elif request.method == "POST" and request.content_length != 0 and request.get_data(cache=True):
-        try:
-            data = json.loads(request.get_data(cache=True))
-        except ValueError as exc:
-            raise _DecodeError(f"JSON Error: Error decoding JSON data. Error: {exc!r}") from None
-        if not isinstance(data, dict):
-            raise _DecodeError(f"JSON Error: Request data JSON decoded to {data!r} but it "
-                               "needs to be a dictionary.")
+    elif request.method == "POST" and request.content_length != 0 and \
+            request.get_data(cache=True):
+        data = _json_body()
     else:
         data = {}
     for field, upload in request.files.items():
@@ -67,14 +109,15 @@ def _request_data(action):
     return data
 
 
-class _DecodeError(Exception):
-    pass
-
-
 @bp.route("/api/action/<name>", methods=["GET", "POST"])
 @bp.route("/api/3/action/<name>", methods=["GET", "POST"])
 def action(name):
     """Run one action and answer with the CKAN envelope."""
+    outdated = clients.outdated_client_message(request.headers.get("User-Agent", ""))
+    if outdated:
+        return _json_response({"help": _help_url(name), "success": False,
+                               "error": {"__type": "Bad Request", "message": outdated}},
+                              "400 Bad Request")
     act = registry().get(name)
     if act is None:
         return _bad_request(f"Action name not known: {name}")
@@ -85,6 +128,8 @@ def action(name):
         data = _request_data(act)
     except _DecodeError as exc:
         return _bad_request(str(exc))
+    except _TooLarge as exc:
+        return envelope(name, "Request Entity Too Large", str(exc), 413)
     user = g.get("user")
     if "callback" in data:  # JSONP requests are anonymous, as in CKAN
         data.pop("callback")
@@ -93,13 +138,6 @@ def action(name):
         result = call_action(name, user, data)
     except DcorliteError as exc:
         return error_response(exc, name)
-    except Exception:
-        logger.exception("action %s failed", name)
-        current_app.logger.error("internal error in action %s", name)
-        payload = {"help": _help_url(name), "success": False,
-                   "error": {"__type": "Internal Server Error",
-                             "message": "Internal Server Error"}}
-        return _json_response(payload, 500)
     return _json_response({"help": _help_url(name), "success": True, "result": result})
 
 
@@ -114,3 +152,28 @@ def api_version():
 def api_version_n(ver):
     """``{"version": N}`` for ``/api/N``."""
     return _json_response({"version": ver})
+
+
+def _action_name():
+    parts = request.path.rstrip("/").split("/")
+    return parts[-1] if "action" in parts[:-1] else "api"
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(exc):
+    """Werkzeug's errors (unreadable body, too large, no such route) as envelopes under /api/."""
+    if not request.path.startswith(API_PREFIX):
+        return exc
+    return envelope(_action_name(), exc.name, exc.description or exc.name, exc.code)
+
+
+@bp.app_errorhandler(Exception)
+def internal_error(exc):
+    """Anything unexpected: logged; a 500 envelope under /api/."""
+    if isinstance(exc, HTTPException):
+        return http_error(exc)
+    logger.error("internal error answering %s %s", request.method, request.path,
+                 exc_info=exc)
+    if not request.path.startswith(API_PREFIX):
+        return Response("Internal Server Error\n", status=500, mimetype="text/plain")
+    return envelope(_action_name(), "Internal Server Error", "Internal Server Error", 500)

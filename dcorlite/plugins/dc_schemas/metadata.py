@@ -2,7 +2,7 @@
 import json
 import math
 
-from ...db import database
+from ...db import database, lock_rows
 from ...dcfiles import open_dc_file
 from ...jobs import forced
 from ...models import Resource, utcnow
@@ -56,7 +56,7 @@ def ensure_dc_metadata(resource_id):
     with open_dc_file(resource_id) as path:
         fields, fmt = dc_fields(path), file_format(path)
     with database.atomic():
-        fresh = Resource.get_by_id(resource_id)
+        fresh = lock_rows(Resource.select().where(Resource.id == resource_id))[0]
         extras = {k: v for k, v in (fresh.extras or {}).items() if not k.startswith("dc:")}
         extras.update(fields)
         fresh.extras, fresh.format, fresh.last_modified = extras, fmt, utcnow()

@@ -8,7 +8,9 @@ from flask import Blueprint, Response, g, request
 from ... import authz, signing
 from ...errors import NotFound
 from ...models import Dataset, Resource
-from ...serving import ranged_response
+from ...dictization import site_url
+from ...jobs.waiting import wait_for_job
+from ...serving import ranged_response, unfinished_job_response
 from ...storage import get_storage, resource_key
 from . import basins, kernel
 
@@ -46,10 +48,18 @@ def download(dataset_id, resource_id, filename=None):
 @bp.route("/dataset/<dataset_id>/resource/<uuid:resource_id>/condensed.rtdc",
           methods=["GET", "HEAD"])
 def condensed(dataset_id, resource_id):
-    """Stream the condensed copy (404 until it exists)."""
+    """Stream the condensed copy; while it is being made, wait for it (first in the queue).
+
+    404 for files that have none, 409 if making it failed, 503 with
+    ``Retry-After`` if it is not ready within ``JOBS_WAIT_SECONDS``.
+    """
     resource = _readable_resource(dataset_id, resource_id)
     if resource is None:
         return _not_found()
+    outcome = wait_for_job(resource, kernel.CONDENSE_JOB, site_url=site_url() or None)
+    unfinished = unfinished_job_response(outcome, "Condensed copy")
+    if unfinished is not None:
+        return unfinished
     meta = kernel.load(resource.id)[1]
     if meta is None:
         return _not_found("Condensed resource not found")

@@ -8,7 +8,7 @@ from . import preview
 @hookimpl
 def register_jobs(app):
     """``dc_view.preview``."""
-    return [Job("dc_view.preview", preview.ensure_preview, wants=is_dc_resource,
+    return [Job(preview.PREVIEW_JOB, preview.ensure_preview, wants=is_dc_resource,
                 depends_on=("dc_serve.kernel",))]
 
 

@@ -8,10 +8,14 @@ from ... import authz
 from ...dcfiles import open_dc_file
 from ...errors import NotFound
 from ...jobs import forced
-from ...serving import ranged_response
+from ...dictization import site_url
+from ...jobs.waiting import wait_for_job
+from ...serving import ranged_response, unfinished_job_response
 from ...storage import get_storage, resource_key
 
 bp = Blueprint("dc_view", __name__)
+
+PREVIEW_JOB = "dc_view.preview"
 
 
 def ensure_preview(resource_id):
@@ -33,14 +37,22 @@ def ensure_preview(resource_id):
 @bp.route("/dataset/<dataset_id>/resource/<uuid:resource_id>/preview.jpg",
           methods=["GET", "HEAD"])
 def preview_jpg(dataset_id, resource_id):
-    """The preview image (same rules as downloads; 404 until it exists)."""
+    """The preview image (same rules as downloads); while it is being made, wait for it.
+
+    404 for resources that have none, 409 if rendering failed, 503 with
+    ``Retry-After`` if it is not ready within ``JOBS_WAIT_SECONDS``.
+    """
     try:
         resource = authz.get_dataset_resource_or_404(dataset_id, resource_id, g.get("user"))
     except NotFound:
-        resource = None
+        return Response("Preview not found\n", status=404, mimetype="text/plain")
+    unfinished = unfinished_job_response(
+        wait_for_job(resource, PREVIEW_JOB, site_url=site_url() or None), "Preview")
+    if unfinished is not None:
+        return unfinished
     storage = get_storage()
-    key = resource_key(str(resource_id), "preview")
-    if resource is None or not storage.exists(key):
+    key = resource_key(resource.id, "preview")
+    if not storage.exists(key):
         return Response("Preview not found\n", status=404, mimetype="text/plain")
     etag = f"preview-{resource.id}-{storage.size(key)}"
     return ranged_response(storage, key, storage.size(key), etag, mimetype="image/jpeg")

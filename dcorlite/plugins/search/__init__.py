@@ -1,8 +1,10 @@
 """Built-in plugin ``search``: a Whoosh index answering ``package_search``.
 
-Changes reach the index only through the background task
-``search.index_dataset(dataset_id)``, queued by the event hooks below, never
-inside the request that made the change. While the index is missing or
+Every write action marks its dataset inside its own transaction
+(``dataset_written``); the indexer of this process writes the marked
+datasets' documents moments later, and every search first makes sure the
+marks made before it are indexed (:mod:`.indexer`), so a search always
+reflects the writes that returned before it. While the index is missing or
 damaged, ``search_datasets`` returns None and the SQL search of ``ckan_api``
 answers; ``dcorlite search check`` reports it and ``dcorlite search reindex``
 repairs it.
@@ -15,20 +17,27 @@ from flask import current_app
 from ... import hookimpl
 from ...jobs.runner import own_connection
 from ...models import Dataset
-from . import commands, index
+from . import commands, index, indexer, pending
 
 logger = logging.getLogger(__name__)
 
-TASK_NAME = "search.index_dataset"
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 
 @hookimpl
 def config_defaults():
     """Search index settings (see docs/configuration.md)."""
     return {
-        "SEARCH_INDEX_DIR": None,      # default: <instance>/search_index
-        "SEARCH_WRITER_TIMEOUT": 60,   # seconds to wait for the index's write lock
+        "SEARCH_INDEX_DIR": None,          # default: <instance>/search_index
+        "SEARCH_WRITER_TIMEOUT": 60,       # seconds to wait for the index's write lock
+        "SEARCH_CATCH_UP_TIMEOUT": 10,     # seconds a search waits for pending changes
     }
+
+
+@hookimpl
+def register_migrations():
+    """The ``search_pending`` table of marked datasets."""
+    return ("search", MIGRATIONS)
 
 
 def search_index(app=None):
@@ -36,39 +45,40 @@ def search_index(app=None):
     return (app or current_app).extensions["dcorlite"]["search_index"]
 
 
+def search_indexer(app=None):
+    """The :class:`indexer.Indexer` of ``app`` (default: the current app)."""
+    return (app or current_app).extensions["dcorlite"]["search_indexer"]
+
+
 @hookimpl
 def app_ready(app):
-    """Set up the index of this app and register the indexing task on its huey."""
+    """Set up the index of this app; index what a crash may have left marked."""
     base = app.config["SEARCH_INDEX_DIR"] or os.path.join(app.instance_path, "search_index")
     the_index = index.SearchIndex(base, float(app.config["SEARCH_WRITER_TIMEOUT"]))
     app.extensions["dcorlite"]["search_index"] = the_index
-    huey = app.extensions["dcorlite"]["huey"]
-
-    @huey.task(name=TASK_NAME, retries=3, retry_delay=5)
-    def index_dataset(dataset_id):
-        with app.app_context(), own_connection():
-            the_index.update([dataset_id])
-
-    app.extensions["dcorlite"]["search_task"] = index_dataset
-    if not the_index.exists():
-        # A new instance starts with an empty index; an existing one with
-        # datasets keeps using the SQL search until `dcorlite search reindex`.
-        with app.app_context(), own_connection():
-            empty = not Dataset.select().exists()
-        if empty:
-            the_index.create_empty()
-        else:
-            logger.warning("no search index in %s: run 'dcorlite search reindex'", base)
-
-
-def _enqueue(dataset_id):
-    """Queue the re-indexing of ``dataset_id``; cheap, so it may run inside requests."""
-    current_app.extensions["dcorlite"]["search_task"](dataset_id)
+    app.extensions["dcorlite"]["search_indexer"] = indexer.Indexer(
+        app, the_index, float(app.config["SEARCH_CATCH_UP_TIMEOUT"]))
+    with app.app_context(), own_connection():
+        if not the_index.exists():
+            # A new instance starts with an empty index; an existing one with
+            # datasets keeps using the SQL search until `dcorlite search reindex`.
+            if not Dataset.select().exists():
+                the_index.create_empty()
+            else:
+                logger.warning("no search index in %s: run 'dcorlite search reindex'", base)
+        left_over = pending.latest() is not None
+    if left_over:
+        app.extensions["dcorlite"]["search_indexer"].wake()
 
 
 @hookimpl
 def search_datasets(query, user):
-    """Answer from the index; None (SQL fallback) while it is missing or damaged."""
+    """Answer from the index; None (SQL fallback) while it is missing, damaged or behind."""
+    try:
+        search_indexer().catch_up_for_search()
+    except Exception as exc:  # the database has the changes the index lacks
+        logger.error("search index is behind, searching the database instead: %r", exc)
+        return None
     try:
         return index.search(search_index(), query, user)
     except index.IndexUnavailable as exc:
@@ -77,34 +87,39 @@ def search_datasets(query, user):
 
 
 @hookimpl
-def dataset_changed(dataset, changes):
-    """Re-index after any change (fields, state, groups, collaborators, resources)."""
-    _enqueue(dataset.id)
+def dataset_written(dataset_id):
+    """Mark the dataset in the writing transaction: the mark commits with the change."""
+    pending.mark(dataset_id)
+
+
+def _wake():
+    search_indexer().wake()
 
 
 @hookimpl
-def dataset_activated(dataset):
-    """Re-index: the dataset became visible to searches without include_drafts."""
-    _enqueue(dataset.id)
+def dataset_changed(dataset, changes):
+    """Index soon after any change (fields, state, groups, collaborators, resources)."""
+    _wake()
 
 
 @hookimpl
 def dataset_deleted(dataset, purged):
     """A deleted dataset keeps its document (state ``deleted``); a purged one loses it."""
-    _enqueue(dataset.id)
+    _wake()
 
 
 @hookimpl
 def resource_created(resource):
-    """Re-index: resource names and formats are searchable."""
-    _enqueue(resource.dataset_id)
+    """Resource names and formats are searchable."""
+    _wake()
 
 
 @hookimpl
 def resource_processed(resource, job, error):
-    """Jobs add ``dc:`` metadata and formats to resources."""
+    """Jobs add ``dc:`` metadata and formats to resources (marked here, after their commit)."""
     if error is None:
-        _enqueue(resource.dataset_id)
+        pending.mark(resource.dataset_id)
+        _wake()
 
 
 @hookimpl

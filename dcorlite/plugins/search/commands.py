@@ -17,14 +17,14 @@ def search_group():
 @click.pass_obj
 def reindex(state, processes):
     """Rebuild the index from the database (into a fresh folder, then swap)."""
-    from . import search_index
+    from . import search_index, search_indexer
     app = state.app
     with app.app_context():
         the_index = search_index(app)
         total = Dataset.select().count()
         with click.progressbar(length=total, label="Indexing datasets") as bar:
-            count = the_index.rebuild(progress=bar.update,
-                                      processes=processes or the_index.default_processes())
+            count = search_indexer(app).rebuild(
+                progress=bar.update, processes=processes or the_index.default_processes())
     click.echo(f"indexed {count} datasets")
 
 
@@ -32,9 +32,13 @@ def reindex(state, processes):
 @click.pass_obj
 def check(state):
     """Compare the index with the database; exit status 1 if they differ."""
-    from . import search_index
+    from . import search_index, search_indexer
     app = state.app
     with app.app_context():
+        try:  # what a search would do first: index the changes marked so far
+            search_indexer(app).catch_up()
+        except Exception as exc:
+            click.echo(f"could not index the marked changes: {exc}")
         report = search_index(app).check()
     if report.error:
         click.echo(f"index unreadable: {report.error}")

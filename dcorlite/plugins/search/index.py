@@ -151,21 +151,25 @@ class SearchIndex:
         self._create(path)
         self._swap(path)
 
-    def _writer(self):
+    def _writer(self, timeout=None):
         """A writer on the live index; waits for the lock, follows a swap made meanwhile."""
         for _ in range(3):
             path = self.current_dir()
-            writer = self._open(path).writer(timeout=self.writer_timeout)
+            writer = self._open(path).writer(
+                timeout=self.writer_timeout if timeout is None else timeout)
             if self.current_dir() == path:
                 return writer
             writer.cancel()  # a rebuild swapped the index while we waited
         raise IndexUnavailable("search index changed repeatedly while waiting to write")
 
-    def update(self, dataset_ids):
+    def update(self, dataset_ids, timeout=None):
         """Index the current state of ``dataset_ids`` (remove those no longer in the DB).
 
-        Documents that are already up to date are not written again, so the
-        several events of one change cost one commit at most.
+        Documents that are already up to date are not written again.
+
+        :param timeout: seconds to wait for the write lock (default ``writer_timeout``)
+        :raises IndexUnavailable: the index cannot be opened
+        :raises whoosh.index.LockError: the lock was not free in time
         """
         if not self.exists():
             # nothing to keep up to date: `search reindex` will index everything
@@ -177,7 +181,7 @@ class SearchIndex:
         stale = self._stale(docs)
         if not stale:
             return
-        writer = self._writer()
+        writer = self._writer(timeout)
         try:
             for dataset_id in stale:
                 if docs[dataset_id] is None:

@@ -1,9 +1,10 @@
 """``api_token_create``, ``api_token_list``, ``api_token_revoke``."""
-from ... import users
+from ... import users, validation
 from ...actions import Action
 from ...authz import require_sysadmin_or_self
 from ...errors import NotAuthorized, ValidationError
 from ...models import ApiToken
+from ...params import text
 from . import logic
 
 
@@ -53,7 +54,12 @@ def api_token_revoke(context, data):
 
 
 ACTIONS = [
-    Action("api_token_create", api_token_create),
-    Action("api_token_list", api_token_list, get=True),
-    Action("api_token_revoke", api_token_revoke),
+    Action("api_token_create", api_token_create,
+           params={"user": text("user id or name", 200, required=True),
+                   "name": text("label of the token", validation.TOKEN_NAME_MAX,
+                                required=True)}),
+    Action("api_token_list", api_token_list, get=True,
+           params={"user_id": text("user id or name", 200), "user": text(max_length=200)}),
+    Action("api_token_revoke", api_token_revoke,
+           params={"token": text("the token's text", 1000), "jti": text("the token's id", 200)}),
 ]

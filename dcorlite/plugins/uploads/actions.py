@@ -8,6 +8,7 @@ from ...actions import Action
 from ...dictization import site_url
 from ...errors import ValidationError
 from ...models import Upload
+from ...params import Param, text
 from ...storage import get_storage, upload_key
 from . import parts as P
 from . import store
@@ -69,4 +70,6 @@ def resource_upload_s3_urls(context, data):
     return {"upload_urls": urls, "complete_url": complete_url, "resource_id": upload.id}
 
 
-ACTIONS = [Action("resource_upload_s3_urls", resource_upload_s3_urls, get=True)]
+ACTIONS = [Action("resource_upload_s3_urls", resource_upload_s3_urls, get=True, params={
+    "organization_id": text("circle id or name", 200, required=True),
+    "file_size": Param("number", required=True, description="bytes")})]

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 
-from ...db import database
+from ...db import database, lock_rows
 from ...models import Upload, utcnow
 from ...storage import upload_key
 from ...storage.base import hash_stream
@@ -63,7 +63,7 @@ def receive_part(storage, upload, number, stream, length):
         elif state is not None and number < state[0]:
             _running.pop(upload.id, None)  # an earlier part changed: hash again at the end
         with database.atomic():
-            fresh = Upload.get_by_id(upload.id)
+            fresh = lock_rows(Upload.select().where(Upload.id == upload.id))[0]
             fresh.parts = dict(fresh.parts or {}, **{str(number): result.md5})
             if upload.num_parts == 1:
                 fresh.etag, fresh.sha256, fresh.complete = result.md5, result.sha256, True

@@ -65,8 +65,10 @@ def test_invalid_hdf5_records_a_clear_error(app, api, owner_draft, make_resource
     assert status == 200 and body["result"] == 7
 
 
-def test_answers_are_consistent_while_processing(client, api, owner_draft, make_resource,
-                                                 rtdc_path):
+def test_answers_are_consistent_while_processing(app, client, api, owner_draft,
+                                                 make_resource, rtdc_path):
+    """No worker runs: dcserv says "still processing", the condensed route gives up in time."""
+    app.config["JOBS_WAIT_SECONDS"] = 0.3
     owner, draft = owner_draft
     res = make_resource(owner, draft, rtdc_path)
     headers = {"Authorization": owner.token}
@@ -74,7 +76,8 @@ def test_answers_are_consistent_while_processing(client, api, owner_draft, make_
     status, body = api("dcserv", owner, method="GET", id=res.id, query="metadata")
     assert status == 404 and body["success"] is False
     base = f"/dataset/{draft.id}/resource/{res.id}"
-    assert client.get(f"{base}/condensed.rtdc", headers=headers).status_code == 404
+    waited = client.get(f"{base}/condensed.rtdc", headers=headers)
+    assert waited.status_code == 503 and waited.headers["Retry-After"] == "30"
     assert client.get(f"/files/{res.id}/condensed", headers=headers).status_code == 403
     assert client.get(f"{base}/download/x.rtdc", headers=headers).status_code == 200
 
@@ -151,11 +154,12 @@ def test_preview_route_serves_the_jpeg_after_processing(app, client, owner_draft
     import io
 
     from PIL import Image
+    app.config["JOBS_WAIT_SECONDS"] = 0.2  # no worker runs until drain()
     owner, draft = owner_draft
     res = make_resource(owner, draft, rtdc_path)
     url = f"/dataset/{draft.id}/resource/{res.id}/preview.jpg"
     headers = {"Authorization": owner.token}
-    assert client.get(url, headers=headers).status_code == 404
+    assert client.get(url, headers=headers).status_code == 503
     drain(app)
     r = client.get(url, headers=headers)
     assert r.status_code == 200 and r.mimetype == "image/jpeg"

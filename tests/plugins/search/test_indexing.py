@@ -1,39 +1,84 @@
-"""Index updates: queued by events, run by the queue, one writer at a time."""
+"""Index updates: marked in the writing transaction, indexed moments later, seen by every search."""
 import threading
 
 import pytest
 
-from dcorlite.jobs.queue import drain
 from dcorlite.jobs.runner import own_connection
-from dcorlite.plugins.search import TASK_NAME, search_index
+from dcorlite.models import Dataset
+from dcorlite.plugins.search import pending, search_index, search_indexer
 from tests.fixtures.app import index_pending
 
 
-def _queued(app):
-    huey = app.extensions["dcorlite"]["huey"]
-    return [(task.name, task.args) for task in huey.pending()]
-
-
-def test_changes_are_indexed_by_the_queue_not_the_request(app, api, make_user,
+def test_a_write_marks_its_dataset_in_the_same_transaction(app, api, make_user,
                                                           make_circle):
+    """The mark commits with the change: a crash after the commit cannot lose it."""
     owner = make_user("owner")
     make_circle(owner, name="lab")
-    status, body = api("package_create", owner, title="Queued", authors="A",
+    status, body = api("package_create", owner, title="Marked", authors="A",
                        license_id="CC0-1.0", owner_org="lab")
     assert status == 200, body
     dataset_id = body["result"]["id"]
-    assert (TASK_NAME, (dataset_id,)) in _queued(app)
-    assert search_index(app).check().missing == [dataset_id]  # not yet indexed
+    assert dataset_id in pending.datasets_through(pending.latest())
+    status, body = api("package_create", owner, title="Refused", authors="A",
+                       license_id="no-such-license", owner_org="lab")
+    assert status == 409  # a write that fails leaves no mark
+    assert Dataset.select().count() == 1
+    assert set(pending.datasets_through(pending.latest())) == {dataset_id}
+
+
+def test_every_kind_of_change_is_marked_and_then_indexed(app, api, make_user, make_circle):
+    """Sharing, collections and deletion change documents too; indexing clears the marks."""
+    owner, reader = make_user("owner"), make_user("reader")
+    make_circle(owner, name="lab")
+    status, body = api("package_create", owner, title="Shared", authors="A",
+                       license_id="CC0-1.0", owner_org="lab")
+    dataset_id = body["result"]["id"]
     index_pending(app)
+    assert pending.latest() is None
     assert search_index(app).check().consistent
-    # sharing, collections and deletion are events too
-    reader = make_user("reader")
     api("package_collaborator_create", owner, id=dataset_id, user_id=reader.id,
         capacity="member")
-    assert (TASK_NAME, (dataset_id,)) in _queued(app)
+    assert pending.latest() is not None
     assert search_index(app).check().outdated == [dataset_id]
+    index_pending(app)
+    assert search_index(app).check().consistent
     api("package_delete", owner, id=dataset_id)
-    assert drain(app) == 1  # the queued huey task itself bring the index up to date
+    assert search_index(app).check().outdated == [dataset_id]
+    index_pending(app)
+    assert search_index(app).check().consistent and pending.latest() is None
+
+
+def test_a_search_right_after_a_write_sees_it(app, api, make_user, make_circle):
+    """No waiting: the search indexes what is marked before it reads the index."""
+    owner = make_user("owner")
+    make_circle(owner, name="lab")
+    for n in range(3):
+        status, body = api("package_create", owner, title=f"Fresh {n} zebrafish",
+                           authors="A", license_id="CC0-1.0", owner_org="lab")
+        assert status == 200
+        status, found = api("package_search", owner, method="GET", q="zebrafish",
+                            include_drafts="true", include_private="true")
+        assert status == 200
+        assert found["result"]["count"] == n + 1
+
+
+def test_the_background_indexer_catches_up_without_a_search(app, api, make_user,
+                                                            make_circle):
+    """The indexer thread writes marked changes moments later, by itself."""
+    owner = make_user("owner")
+    make_circle(owner, name="lab")
+    api("package_create", owner, title="Background", authors="A", license_id="CC0-1.0",
+        owner_org="lab")
+    indexer = search_indexer(app)
+    # wait for the thread, not for a fixed time: it ends its round by releasing
+    # the round lock, and a mark-free table is what it leaves behind
+    thread = indexer._thread
+    assert thread is not None
+    for _ in range(400):
+        if pending.latest() is None:
+            break
+        thread.join(0.05)
+    assert pending.latest() is None
     assert search_index(app).check().consistent
 
 
@@ -58,5 +103,5 @@ def test_concurrent_updates_wait_for_the_lock(app, make_user, make_circle, make_
         thread.join(60)
     assert errors == []
     assert the_index.check().consistent
-    index_pending(app)  # the queued tasks find nothing left to write
+    index_pending(app)  # the marks find nothing left to write
     assert the_index.check().consistent
