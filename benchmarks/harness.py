@@ -22,9 +22,15 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def clean_env():
-    """This process's environment without ``DCORLITE_*`` settings (fresh defaults)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("DCORLITE_")}
+def clean_env(database_url=None):
+    """This process's environment without ``DCORLITE_*`` settings (fresh defaults).
+
+    :param database_url: if given, set as ``DCORLITE_DATABASE_URL`` (the only setting)
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DCORLITE_")}
+    if database_url:
+        env["DCORLITE_DATABASE_URL"] = database_url
+    return env
 
 
 @contextlib.contextmanager
@@ -61,32 +67,39 @@ def wait_for(ready, proc, log_path, timeout=60):
     raise RuntimeError(f"{' '.join(proc.args[:2])} did not become ready:\n{tail}")
 
 
-def run_cli(instance, *args):
-    """Run ``dcorlite --instance INSTANCE ARGS`` with a clean environment; return stdout."""
-    proc = subprocess.run(CLI + ["--instance", instance, *args], env=clean_env(),
-                          capture_output=True, text=True)
+def run_cli(instance, *args, database_url=None):
+    """Run ``dcorlite --instance INSTANCE ARGS`` with a clean environment; return stdout.
+
+    :param database_url: the instance's database, if not its default SQLite file
+    """
+    proc = subprocess.run(CLI + ["--instance", instance, *args],
+                          env=clean_env(database_url), capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError(f"dcorlite {' '.join(args[:2])} failed: {proc.stderr}")
     return proc.stdout
 
 
 @contextlib.contextmanager
-def served_instance(workdir, sysadmin=False):
+def served_instance(workdir, sysadmin=False, database_url=None, serve_args=()):
     """A fresh instance with a user, a token and a circle, served by ``dcorlite serve``.
 
+    :param database_url: passed as ``DCORLITE_DATABASE_URL`` to the CLI and the
+        server (an empty database); default: the instance's SQLite file
+    :param serve_args: more options of ``dcorlite serve`` (e.g. ``["--threads", "16"]``)
     :yields: ``(instance folder, "127.0.0.1:PORT", token, circle id, server process)``
     """
     instance = os.path.join(workdir, "instance")
+    db = {"database_url": database_url}
     run_cli(instance, "user", "add", USER, "--email", "bench@example.org",
-            "--password", PASSWORD, *(["--sysadmin"] if sysadmin else []))
-    token = run_cli(instance, "token", "create", USER).strip()
-    created = run_cli(instance, "circle", "create", CIRCLE, "--admin", USER)
+            "--password", PASSWORD, *(["--sysadmin"] if sysadmin else []), **db)
+    token = run_cli(instance, "token", "create", USER, **db).strip()
+    created = run_cli(instance, "circle", "create", CIRCLE, "--admin", USER, **db)
     circle_id = re.search(r"\(([0-9a-f-]{36})\)", created).group(1)
     host = f"127.0.0.1:{free_port()}"
     log = os.path.join(workdir, "dcorlite.log")
     args = CLI + ["--instance", instance, "serve", "--host", "127.0.0.1",
-                  "--port", host.split(":")[1]]
-    with process(args, log, env=clean_env()) as proc:
+                  "--port", host.split(":")[1], *serve_args]
+    with process(args, log, env=clean_env(database_url)) as proc:
         wait_for(lambda: requests.get(f"http://{host}/api/3/action/status_show").ok,
                  proc, log)
         yield instance, host, token, circle_id, proc

@@ -81,7 +81,7 @@ def _configure_identity(app):
         g.user = host.first("authenticate_request", request=request)
 
 
-_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]*)(:([0-9]{1,5}))?$")
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:([0-9]{1,5}))?$")
 
 
 def valid_host(value):

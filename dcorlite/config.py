@@ -9,6 +9,8 @@ import secrets
 
 from flask import Config
 
+from .errors import StartupError
+
 #: Core settings; every key is documented in ``docs/configuration.md``.
 DEFAULTS = {
     # SECRET_KEY signs sessions and upload/download URLs; when unset it is
@@ -25,6 +27,9 @@ DEFAULTS = {
     "DISABLED_PLUGINS": [],
     "LOAD_ENTRY_POINTS": True,
     "TRACE_PLUGINS": False,
+    # Octal umask of everything the instance creates: 077 gives files 0600 and
+    # folders 0700, since the data may be patients'.
+    "UMASK": "077",
 }
 
 
@@ -64,7 +69,40 @@ def load_config(app, plugin_defaults, overrides=None):
     app.config.from_prefixed_env("DCORLITE")
     app.config.update(overrides or {})
     app.config["DISABLED_PLUGINS"] = name_list(app.config["DISABLED_PLUGINS"])
+    mask = apply_umask(app.config["UMASK"])
     _resolve_paths(app)
+    restrict_instance(app.instance_path, mask)
+
+
+def apply_umask(value):
+    """Make ``value`` (octal text such as ``"077"``) this process's umask; return it.
+
+    :raises StartupError: for anything but an octal number up to 777
+    """
+    try:
+        mask = int(str(value), 8)
+    except ValueError:
+        mask = -1
+    if not 0 <= mask <= 0o777:
+        raise StartupError(f"UMASK must be an octal number such as 077, not {value!r}")
+    os.umask(mask)
+    return mask
+
+
+def restrict_instance(instance_path, mask):
+    """Take away what ``mask`` forbids from the instance folder and the files in it.
+
+    New files get their modes from the umask; this also narrows the database
+    files and folders of instances made before, or with another ``UMASK``.
+    """
+    for path in [instance_path] + [os.path.join(instance_path, name)
+                                   for name in os.listdir(instance_path)]:
+        try:
+            mode = os.stat(path, follow_symlinks=False).st_mode & 0o777
+            if mode & mask and not os.path.islink(path):
+                os.chmod(path, mode & ~mask)
+        except (FileNotFoundError, PermissionError):  # gone meanwhile, or not ours
+            continue
 
 
 def _resolve_paths(app):

@@ -7,6 +7,19 @@ from .rules import is_dc_name
 from .storage import get_storage, local_copy, resource_key
 
 
+def import_dclab():
+    """Import dclab and the parts of it the server uses, now, in this thread.
+
+    dclab's package imports itself in a circle; when two threads import it
+    for the first time at once (a request checking a file, a job condensing
+    one), one of them can see a half-initialised module and fail. Servers
+    and workers call this before they start their threads.
+    """
+    import dclab  # noqa: F401
+    import dclab.cli  # noqa: F401
+    import dclab.rtdc_dataset.check  # noqa: F401
+
+
 def is_dc_resource(resource):
     """True for ``.rtdc``/``.dc`` resources (and resources marked ``RT-DC``)."""
     return is_dc_name(resource.name) or resource.mimetype in ("RT-DC", "DC")

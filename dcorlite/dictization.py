@@ -96,7 +96,7 @@ def package_dict(dataset):
 def package_dicts(datasets):
     """:func:`package_dict` of each of ``datasets``, read with a few queries for all."""
     datasets = list(datasets)
-    parts = loading.dataset_parts(datasets)
+    parts = loading.dataset_parts(datasets, collaborators=False)
     licenses = {lic["id"]: lic for lic in schemas.licenses()}
     return [_package_dict(d, parts[d.id], licenses.get(d.license_id)) for d in datasets]
 

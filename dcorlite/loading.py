@@ -3,7 +3,7 @@
 Search results (a page of dataset dicts) and index builds (every dataset)
 need each dataset's circle, resources, tags, collections and collaborators;
 :func:`dataset_parts` reads them for any number of datasets in five queries
-per :data:`CHUNK` datasets.
+per :data:`CHUNK` datasets (four without the collaborators).
 """
 import dataclasses
 import itertools
@@ -25,12 +25,16 @@ class DatasetParts:
     collaborators: list = dataclasses.field(default_factory=list)  # by user id
 
 
-def dataset_parts(datasets):
-    """``{dataset id: DatasetParts}`` for ``datasets`` (model instances)."""
+def dataset_parts(datasets, collaborators=True):
+    """``{dataset id: DatasetParts}`` for ``datasets`` (model instances).
+
+    :param collaborators: also load the collaborators (the index needs them,
+        dataset dicts do not)
+    """
     datasets = list(datasets)
     parts = {d.id: DatasetParts() for d in datasets}
     for first in range(0, len(datasets), CHUNK):
-        _load_chunk(datasets[first:first + CHUNK], parts)
+        _load_chunk(datasets[first:first + CHUNK], parts, collaborators)
     return parts
 
 
@@ -41,7 +45,7 @@ def chunks(query, size=CHUNK):
         yield batch
 
 
-def _load_chunk(datasets, parts):
+def _load_chunk(datasets, parts, collaborators):
     ids = [d.id for d in datasets]
     circles = {g.id: g for g in Group.select().where(
         Group.id.in_(list({d.owner_org_id for d in datasets})))}
@@ -57,6 +61,8 @@ def _load_chunk(datasets, parts):
                  .join(Group, on=(DatasetGroup.group == Group.id))
                  .where(DatasetGroup.dataset.in_(ids)).order_by(Group.name)):
         parts[link.dataset_id].collections.append(link.group)
+    if not collaborators:
+        return
     for collab in (Collaborator.select().where(Collaborator.dataset.in_(ids))
                    .order_by(Collaborator.user)):
         parts[collab.dataset_id].collaborators.append(collab)

@@ -184,6 +184,7 @@ class Upload(BaseModel):
     sha256 = pw.CharField(default="")
     complete = pw.BooleanField(default=False)
     created = pw.DateTimeField(default=utcnow, index=True)
+    last_activity = pw.DateTimeField(null=True)  # a part started or ended
 
 
 class JobState(BaseModel):

@@ -35,6 +35,8 @@ class Param:
     :param items: kind of the items of an ``array``
     :param max_length: longest text (default :data:`MAX_TEXT`)
     :param minimum: smallest number allowed
+    :param unbounded: integers may exceed the databases' 64-bit range
+        (the action caps them, like ``rows``)
     :param description: for the API description
     """
 
@@ -43,6 +45,7 @@ class Param:
     items: str = None
     max_length: int = MAX_TEXT
     minimum: int = None
+    unbounded: bool = False
     description: str = ""
 
     def kind_list(self):
@@ -55,14 +58,20 @@ def text(description="", max_length=MAX_TEXT, required=False):
     return Param("string", required=required, max_length=max_length, description=description)
 
 
+def identifier(description="", required=False):
+    """An id or name: any length a client may send (unknown ones are 404, as in CKAN)."""
+    return Param("string", required=required, max_length=MAX_TEXT, description=description)
+
+
 def boolean(description=""):
     """A CKAN boolean (``true``/``True``/``1``…)."""
     return Param("boolean", description=description)
 
 
-def natural(description="", required=False):
-    """A non-negative integer."""
-    return Param("integer", minimum=0, required=required, description=description)
+def natural(description="", required=False, unbounded=False):
+    """A non-negative integer (``unbounded``: beyond 64 bits, for values the action caps)."""
+    return Param("integer", minimum=0, required=required, unbounded=unbounded,
+                 description=description)
 
 
 def _fail(field, message):
@@ -107,11 +116,9 @@ def _is_kind(value, kind, param):
     if kind == "any":
         return value
     if kind == "string":
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if not isinstance(value, str):
             raise ValueError("Must be a string")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError("Must be a string")
-        return value if isinstance(value, str) else str(value)
+        return value
     if kind == "boolean":
         return validation.as_bool(value, "x")
     if kind in ("integer", "number"):
@@ -137,7 +144,7 @@ def _number(value, kind, param):
         raise ValueError("Must be a finite number")
     if param.minimum is not None and number < param.minimum:
         raise ValueError(f"Must be at least {param.minimum}")
-    if kind == "integer" and abs(number) > validation.MAX_INTEGER:
+    if kind == "integer" and abs(number) > validation.MAX_INTEGER and not param.unbounded:
         raise ValueError("Integer out of range")
     return number
 
@@ -147,13 +154,13 @@ def _integer(value):
         if not value.is_integer():
             raise ValueError
         return int(value)
-    if isinstance(value, str) and len(value.strip()) > 30:
+    if isinstance(value, str) and len(value.strip()) > 400:
         raise ValueError
     return int(value)
 
 
 def check_value(value, param, field):
-    """Check one value against its :class:`Param`; return it (strings from numbers).
+    """Check one value against its :class:`Param`; return it.
 
     :raises ValidationError: ``{field: [message]}``
     """
@@ -178,20 +185,16 @@ def check_params(params, data):
     """Check ``data`` (the decoded request) against the action's ``params``.
 
     Values of declared parameters must have their declared kind (``None``
-    and ``""`` count as not given); numbers given for text are turned into
-    text. Undeclared parameters pass through unchanged. Text everywhere is
-    checked by :func:`check_all_text`.
+    and ``""`` count as not given); undeclared parameters are not checked
+    here. Text everywhere is checked by :func:`check_all_text`.
 
-    :returns: ``data`` with converted values (a new dict)
+    :returns: ``data``
     :raises ValidationError: the first problem found
     """
     check_all_text(data)
-    result = dict(data)
     for field, param in params.items():
         value = data.get(field)
         if value is None or (isinstance(value, str) and value == ""):
             continue
-        checked = check_value(value, param, field)
-        if param.kind_list()[0] == "string" or isinstance(checked, str):
-            result[field] = checked
-    return result
+        check_value(value, param, field)
+    return data

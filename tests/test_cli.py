@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from dcorlite import users
 from dcorlite.cli import cli
-from dcorlite.models import Upload, User
+from dcorlite.models import Upload, User, utcnow
 from dcorlite.storage import get_storage, upload_key
 
 TOKEN_RE = re.compile(r"^[0-9A-Za-z._-]{60}$")
@@ -213,6 +213,11 @@ def test_uploads_cleanup_removes_unattached_uploads(cli_runner, make_user, make_
     assert client.put(f"{url.path}?{url.query}", data=b"hello").status_code == 200
     assert get_storage().exists(upload_key(upload_id))
 
+    # bytes arrived just now: even --hours 0 keeps it (the upload may still be going on)
+    result = cli_runner("uploads", "cleanup", "--hours", "0")
+    assert (result.exit_code, result.stdout) == (0, "removed 0 stale uploads\n")
+    assert get_storage().exists(upload_key(upload_id))
+    _backdate_upload(upload_id, minutes=6)  # beyond UPLOADS_ACTIVE_MINUTES
     result = cli_runner("uploads", "cleanup", "--hours", "0")
     assert (result.exit_code, result.stdout) == (0, "removed 1 stale uploads\n")
     assert not get_storage().exists(upload_key(upload_id))
@@ -222,6 +227,15 @@ def test_uploads_cleanup_removes_unattached_uploads(cli_runner, make_user, make_
     status, body = api("package_revise", owner, match={"id": body["result"]["id"]},
                        update__resources__extend=[{"id": upload_id, "name": "late.txt"}])
     assert status != 200
+
+
+def _backdate_upload(upload_id, minutes):
+    """Make an upload look as if its last bytes arrived ``minutes`` ago."""
+    import datetime
+    then = utcnow() - datetime.timedelta(minutes=minutes)
+    Upload.update(created=then, last_activity=then).where(Upload.id == upload_id).execute()
+    path = get_storage().local_path(upload_key(upload_id))
+    os.utime(path, (time.time() - 60 * minutes,) * 2)
 
 
 # -- plugins -----------------------------------------------------------------

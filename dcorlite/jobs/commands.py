@@ -65,8 +65,12 @@ def run(state, resource_id, force):
 @click.pass_obj
 def worker(state, workers):
     """Process the job queue in separate worker processes (for larger sites)."""
+    from ..dcfiles import import_dclab
     from .queue import recover
+    from .scratch import clean_scratch
+    import_dclab()
     app = state.app
+    clean_scratch(app)
     huey = app.extensions["dcorlite"]["huey"]
     recover(app)
     click.echo(f"dcorlite worker: {workers} process(es) on {huey.storage.filename}")

@@ -10,6 +10,7 @@ def config_defaults():
         "JOBS_DATABASE": None,     # default: <instance>/jobs.sqlite
         "JOBS_IMMEDIATE": False,   # run jobs inside the request (tests only)
         "JOBS_WORKERS": 2,         # worker threads inside `dcorlite serve`
+        "JOBS_SCRATCH_DIR": None,  # default: <instance>/tmp
         "JOBS_WAIT_SECONDS": 60,   # how long a request waits for a job it needs
         "JOBS_MAX_WAITERS": 4,     # requests that may wait at once (each holds a thread)
     }

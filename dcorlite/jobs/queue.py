@@ -5,8 +5,10 @@ import signal
 
 from huey import SqliteHuey
 
+from ..dcfiles import import_dclab
 from ..models import JobState
 from . import runner
+from .scratch import clean_scratch
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ def start_consumer(app, workers):
     huey's consumer installs signal handlers; the server's own handlers are
     restored so that Ctrl+C still stops the server.
     """
+    import_dclab()
+    clean_scratch(app)
     huey = app.extensions["dcorlite"]["huey"]
     consumer = huey.create_consumer(workers=workers, worker_type="thread",
                                     periodic=False, check_worker_health=False)

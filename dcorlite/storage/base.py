@@ -97,6 +97,10 @@ class Storage(abc.ABC):
         """Atomically rename object ``src`` to ``dst``."""
 
     @abc.abstractmethod
+    def modified(self, key):
+        """Return when object ``key`` was last written (a POSIX timestamp), None if missing."""
+
+    @abc.abstractmethod
     def list_keys(self, prefix):
         """Yield ``(key, modified_timestamp)`` for objects below ``prefix``."""
 

@@ -48,6 +48,12 @@ class LocalStorage(Storage):
     def size(self, key):
         return os.path.getsize(self.path(key))
 
+    def modified(self, key):
+        try:
+            return os.path.getmtime(self.path(key))
+        except FileNotFoundError:
+            return None
+
     def delete(self, key):
         try:
             os.remove(self.path(key))

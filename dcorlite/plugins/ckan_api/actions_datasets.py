@@ -4,7 +4,7 @@ from ...actions import Action
 from ...dictization import package_dict, resource_dict
 from ...errors import NotAuthorized, ValidationError
 from ...models import Resource
-from ...params import Param, boolean, natural, text
+from ...params import Param, boolean, identifier, natural, text
 from ...storage import get_storage, resource_key
 from .params import required
 from .revise import parse_revision, resolve_selector
@@ -184,13 +184,13 @@ def package_list(context, data):
     return [d.name for d in query]
 
 
-_ID = text("dataset id or name", 200)
+_ID = identifier("dataset id or name")
 _LIST_OR_TEXT = Param(("string", "array"), items="string", max_length=10000,
                       description="comma-separated text or a list of texts")
 _FIELDS = {
     "title": text(max_length=500), "notes": text("Markdown"), "authors": _LIST_OR_TEXT,
     "doi": text(max_length=500), "references": _LIST_OR_TEXT,
-    "license_id": text(max_length=100), "owner_org": text("circle id or name", 200),
+    "license_id": text(max_length=100), "owner_org": identifier("circle id or name"),
     "private": boolean(), "state": text("draft or active", 20),
     "tags": Param(("array", "string"), description="[{\"name\": …}] or \"a,b\""),
     "tag_string": text(max_length=10000),
@@ -212,12 +212,12 @@ ACTIONS = [
     Action("package_delete", package_delete, params=_BY_ID),
     Action("dataset_purge", dataset_purge, params=_BY_ID),
     Action("resource_show", resource_show, get=True,
-           params={"id": text("resource id", 200, required=True)}),
+           params={"id": identifier("resource id", required=True)}),
     Action("resource_patch", resource_patch, open_params=True,
-           params={"id": text("resource id", 200, required=True),
+           params={"id": identifier("resource id", required=True),
                    "description": text(max_length=10000)}),
     Action("resource_delete", resource_delete,
-           params={"id": text("resource id", 200, required=True)}),
+           params={"id": identifier("resource id", required=True)}),
     Action("package_list", package_list, get=True,
            params={"limit": natural(), "offset": natural()}),
 ]

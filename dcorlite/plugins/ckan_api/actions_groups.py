@@ -5,7 +5,7 @@ from ...authz import get_group, require_login, require_role, role_in
 from ...dictization import group_dict, member_users
 from ...errors import NotAuthorized, NotFound, ValidationError
 from ...models import Dataset, DatasetGroup, Group, Membership
-from ...params import MAX_QUERY, boolean, natural, text
+from ...params import MAX_QUERY, boolean, identifier, natural, text
 from .params import flag, required
 
 
@@ -160,7 +160,7 @@ def member_list(context, data):
             for m in Membership.select().where(Membership.group == group)]
 
 
-_ID = text("id or name", 200)
+_ID = identifier("id or name")
 _SHOW = {"id": _ID, "name": _ID, "include_users": boolean("list the members"),
          "include_datasets": boolean()}
 _LIST = {"q": text("part of the name or title", MAX_QUERY),
@@ -168,12 +168,12 @@ _LIST = {"q": text("part of the name or title", MAX_QUERY),
          "limit": natural(), "offset": natural(), "all_fields": boolean("dicts, not names")}
 _CREATE = {"name": text(max_length=100, required=True), "title": text(max_length=500),
            "description": text(max_length=10000)}
-_MEMBER = {"id": text("collection id or name", 200, required=True),
-           "object": text("dataset or user id or name", 200, required=True),
+_MEMBER = {"id": identifier("collection id or name", required=True),
+           "object": identifier("dataset or user id or name", required=True),
            "object_type": text("package or user", 20, required=True),
            "capacity": text("role", 20)}
-_GROUP_MEMBER = {"id": text("id or name", 200, required=True),
-                 "username": text("user id or name", 200), "user_id": _ID,
+_GROUP_MEMBER = {"id": identifier("id or name", required=True),
+                 "username": identifier("user id or name"), "user_id": _ID,
                  "role": text("admin, editor or member", 20)}
 
 ACTIONS = [
@@ -189,7 +189,7 @@ ACTIONS = [
     Action("member_create", _member_create_or_delete(False), params=_MEMBER),
     Action("member_delete", _member_create_or_delete(True), params=_MEMBER),
     Action("member_list", member_list, get=True,
-           params={"id": text("id or name", 200, required=True),
+           params={"id": identifier("id or name", required=True),
                    "object_type": text(max_length=20), "capacity": text(max_length=20)}),
     Action("organization_member_create", _group_member(True, False), params=_GROUP_MEMBER),
     Action("organization_member_delete", _group_member(True, True), params=_GROUP_MEMBER),

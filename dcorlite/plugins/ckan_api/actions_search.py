@@ -3,7 +3,7 @@ from ... import host, validation
 from ...actions import Action
 from ...dictization import package_dicts
 from ...models import Dataset, Group, Tag
-from ...params import MAX_QUERY, Param, boolean, natural, text
+from ...params import MAX_QUERY, Param, boolean, identifier, natural, text
 from ...search import parse_search_params
 
 
@@ -56,7 +56,8 @@ _SOLR_TEXT = text(max_length=1000)
 SEARCH_PARAMS = {
     "q": text("free text, or *:*", 10000), "fq": text("filter query (Solr syntax)", 10000),
     "fq_list": Param(("array", "string"), items="string", max_length=10000),
-    "rows": natural("results per page (at most 1000)"), "start": natural("offset"),
+    "rows": natural("results per page (more are capped to 1000)", unbounded=True),
+    "start": natural("offset"),
     "sort": text("e.g. metadata_modified desc", 500),
     "facet": Param(("boolean", "string"), max_length=20),
     "facet.field": Param(("array", "string"), items="string", max_length=10000,
@@ -75,5 +76,5 @@ ACTIONS = [
            params={"query": text(max_length=MAX_QUERY), "q": text(max_length=MAX_QUERY),
                    "vocabulary_id": text(max_length=200), "all_fields": boolean()}),
     Action("dataset_followee_list", dataset_followee_list, get=True,
-           params={"id": text("user id or name", 200)}),
+           params={"id": identifier("user id or name")}),
 ]

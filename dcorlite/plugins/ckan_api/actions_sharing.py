@@ -4,7 +4,7 @@ from ...actions import Action
 from ...dictization import isoformat
 from ...errors import NotAuthorized, NotFound
 from ...models import Collaborator
-from ...params import text
+from ...params import identifier, text
 from .params import required
 
 CAPACITIES = ("editor", "member")
@@ -61,8 +61,8 @@ def package_collaborator_list_for_user(context, data):
              "modified": isoformat(c.modified)} for c in query]
 
 
-_DATASET = text("dataset id or name", 200, required=True)
-_USER = text("user id or name", 200, required=True)
+_DATASET = identifier("dataset id or name", required=True)
+_USER = identifier("user id or name", required=True)
 _CAPACITY = text("member or editor", 20)
 
 ACTIONS = [
@@ -73,5 +73,5 @@ ACTIONS = [
     Action("package_collaborator_delete", package_collaborator_delete,
            params={"id": _DATASET, "user_id": _USER}),
     Action("package_collaborator_list_for_user", package_collaborator_list_for_user,
-           get=True, params={"id": text("user id or name", 200), "capacity": _CAPACITY}),
+           get=True, params={"id": identifier("user id or name"), "capacity": _CAPACITY}),
 ]

@@ -4,7 +4,7 @@ from ...actions import Action
 from ...dictization import user_dict
 from ...errors import NotAuthorized
 from ...models import User
-from ...params import MAX_QUERY, boolean, natural, text
+from ...params import MAX_QUERY, boolean, identifier, natural, text
 from .params import required
 
 UPDATABLE = ("fullname", "about", "email")
@@ -86,14 +86,14 @@ _ACCOUNT = {"fullname": text(max_length=300), "about": text(max_length=5000),
             "email": text(max_length=300), "password": text(max_length=1000)}
 
 ACTIONS = [
-    Action("user_show", user_show, get=True, params={"id": text("user id or name", 200)}),
+    Action("user_show", user_show, get=True, params={"id": identifier("user id or name")}),
     Action("user_list", user_list, get=True,
            params={"q": text("part of the name", MAX_QUERY), "all_fields": boolean()}),
     Action("user_autocomplete", user_autocomplete, get=True,
            params={"q": text("part of the name or e-mail", MAX_QUERY),
                    "limit": natural("at most this many users")}),
     Action("user_update", user_update,
-           params={"id": text("user id or name", 200), "name": text(max_length=200),
+           params={"id": identifier("user id or name"), "name": text(max_length=200),
                    **_ACCOUNT}),
     Action("user_create", user_create,
            params={"name": text(max_length=100, required=True), "sysadmin": boolean(),

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from ...actions import call_action, registry
 from ...dictization import site_url
 from ...errors import DcorliteError
-from . import clients
+from . import clients, openapi
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +139,16 @@ def action(name):
     except DcorliteError as exc:
         return error_response(exc, name)
     return _json_response({"help": _help_url(name), "success": True, "result": result})
+
+
+@bp.route("/api/3/openapi.json", methods=["GET"])
+def openapi_json():
+    """The OpenAPI 3 description of every action, made from the action registry."""
+    try:
+        server = site_url()
+    except ValueError:
+        server = ""
+    return _json_response(openapi.describe(registry(), server))
 
 
 @bp.route("/api", methods=["GET"])

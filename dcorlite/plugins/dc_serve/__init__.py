@@ -9,7 +9,6 @@ from . import condense, dcserv, kernel, routes
 def config_defaults():
     """Settings of dc_serve (see docs/configuration.md)."""
     return {
-        "DC_SERVE_TMP_DIR": None,        # default: <instance>/tmp
         "DC_SERVE_URL_EXPIRY": 3600,     # lifetime of signed basin URLs (s)
     }
 

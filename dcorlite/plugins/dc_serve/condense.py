@@ -6,14 +6,13 @@ server read other files or fetch URLs). Scalar features and cheap ancillary
 features (``volume``, inertia ratios, …) end up in the copy.
 """
 import os
-import tempfile
 import warnings
 
 import h5py
-from flask import current_app
 
 from ...dcfiles import open_dc_file
 from ...jobs import forced, site_url
+from ...jobs.scratch import scratch_dir
 from ...storage import get_storage, resource_key
 
 
@@ -62,10 +61,7 @@ def ensure_condensed(resource_id):
     meta_key = resource_key(resource_id, "condensed_meta")
     if storage.exists(key) and storage.exists(meta_key) and not forced():
         return
-    tmp_dir = current_app.config["DC_SERVE_TMP_DIR"] or os.path.join(
-        current_app.instance_path, "tmp")
-    os.makedirs(tmp_dir, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tmp_dir) as work:
+    with scratch_dir() as work:
         out = os.path.join(work, "condensed.rtdc")
         with open_dc_file(resource_id) as path:
             features = _condense(path, out)

@@ -8,7 +8,7 @@ from ...actions import Action
 from ...dcfiles import is_dc_resource
 from ...errors import NotAuthorized, NotFound, ValidationError
 from ...models import Dataset
-from ...params import Param, text
+from ...params import Param, identifier, text
 from ...storage import get_storage, resource_key
 from . import basins, kernel
 
@@ -64,6 +64,6 @@ def dcserv(context, data):
 
 
 ACTIONS = [Action("dcserv", dcserv, get=True, params={
-    "id": text("resource id", 200, required=True),
+    "id": identifier("resource id", required=True),
     "query": text(", ".join(QUERIES), 50, required=True),
     "version": Param(("string", "integer"), max_length=10, description="2")})]

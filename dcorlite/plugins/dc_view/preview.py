@@ -1,14 +1,14 @@
 """The job ``dc_view.preview`` and the route that serves its JPEG."""
 import os
-import tempfile
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, Response, g
 
 from ... import authz
 from ...dcfiles import open_dc_file
 from ...errors import NotFound
-from ...jobs import forced
 from ...dictization import site_url
+from ...jobs import forced
+from ...jobs.scratch import scratch_dir
 from ...jobs.waiting import wait_for_job
 from ...serving import ranged_response, unfinished_job_response
 from ...storage import get_storage, resource_key
@@ -25,9 +25,7 @@ def ensure_preview(resource_id):
     key = resource_key(resource_id, "preview")
     if storage.exists(key) and not forced():
         return
-    tmp_dir = os.path.join(current_app.instance_path, "tmp")
-    os.makedirs(tmp_dir, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tmp_dir) as work:
+    with scratch_dir() as work:
         out = os.path.join(work, "preview.jpg")
         with open_dc_file(resource_id) as path:
             render_preview(path, out)

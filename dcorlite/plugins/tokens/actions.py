@@ -4,7 +4,7 @@ from ...actions import Action
 from ...authz import require_sysadmin_or_self
 from ...errors import NotAuthorized, ValidationError
 from ...models import ApiToken
-from ...params import text
+from ...params import identifier, text
 from . import logic
 
 
@@ -55,11 +55,11 @@ def api_token_revoke(context, data):
 
 ACTIONS = [
     Action("api_token_create", api_token_create,
-           params={"user": text("user id or name", 200, required=True),
+           params={"user": identifier("user id or name", required=True),
                    "name": text("label of the token", validation.TOKEN_NAME_MAX,
                                 required=True)}),
     Action("api_token_list", api_token_list, get=True,
-           params={"user_id": text("user id or name", 200), "user": text(max_length=200)}),
+           params={"user_id": identifier("user id or name"), "user": text(max_length=200)}),
     Action("api_token_revoke", api_token_revoke,
-           params={"token": text("the token's text", 1000), "jti": text("the token's id", 200)}),
+           params={"token": text("the token's text", 1000), "jti": identifier("the token's id")}),
 ]

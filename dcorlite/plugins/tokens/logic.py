@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 
-from ...models import ApiToken, utcnow
+from ...models import ApiToken, User, utcnow
 from ... import validation
 
 
@@ -43,7 +43,8 @@ def find_token(text):
     if not isinstance(text, str) or text.count(".") != 1:
         return None
     token_id, secret = text.strip().split(".")
-    token = ApiToken.get_or_none(ApiToken.id == token_id)
+    token = (ApiToken.select(ApiToken, User).join(User)
+             .where(ApiToken.id == token_id).first())
     if token is None or not hmac.compare_digest(token.secret_hash, _digest(secret)):
         return None
     return token

@@ -13,7 +13,9 @@ def config_defaults():
         "UPLOADS_PART_SIZE": 2 ** 30,     # DCOR-Aid computes ceil(size / 1 GiB) parts
         "UPLOADS_URL_EXPIRY": 86400,
         "UPLOADS_MAX_SIZE": 2 ** 40,
-        "UPLOADS_STALE_HOURS": 24,
+        "UPLOADS_STALE_HOURS": 24,        # unattached uploads are removed after this
+        "UPLOADS_IDLE_MINUTES": 30,       # incomplete uploads without bytes for this long
+        "UPLOADS_ACTIVE_MINUTES": 5,      # never removed: bytes arrived this recently
     }
 
 
@@ -40,12 +42,15 @@ def uploads_group():
                    "(default: UPLOADS_STALE_HOURS)")
 @click.pass_obj
 def cleanup(ctx, hours):
-    """Remove unattached uploads older than HOURS and their files."""
+    """Remove unattached uploads older than HOURS, abandoned ones, and their files.
+
+    Uploads that received bytes in the last UPLOADS_ACTIVE_MINUTES always stay.
+    """
     from ...storage import get_storage
     app = ctx.app
     with app.app_context():
-        hours = app.config["UPLOADS_STALE_HOURS"] if hours is None else hours
-        click.echo(f"removed {store.cleanup_stale(get_storage(app), hours)} stale uploads")
+        removed = store.cleanup_stale(get_storage(app), **store.cleanup_settings(app, hours))
+    click.echo(f"removed {removed} stale uploads")
 
 
 @hookimpl

@@ -8,7 +8,7 @@ from ...actions import Action
 from ...dictization import site_url
 from ...errors import ValidationError
 from ...models import Upload
-from ...params import Param, text
+from ...params import Param, identifier, text
 from ...storage import get_storage, upload_key
 from . import parts as P
 from . import store
@@ -71,5 +71,5 @@ def resource_upload_s3_urls(context, data):
 
 
 ACTIONS = [Action("resource_upload_s3_urls", resource_upload_s3_urls, get=True, params={
-    "organization_id": text("circle id or name", 200, required=True),
+    "organization_id": identifier("circle id or name", required=True),
     "file_size": Param("number", required=True, description="bytes")})]

@@ -50,6 +50,7 @@ def receive_part(storage, upload, number, stream, length):
     if length != expected:
         raise UploadError("InvalidArgument",
                           f"Part {number} must have {expected} bytes, not {length}")
+    _note_activity(upload.id)
     state = _running.get(upload.id)
     if number == 1:
         state = (1, hashlib.sha256())
@@ -65,6 +66,7 @@ def receive_part(storage, upload, number, stream, length):
         with database.atomic():
             fresh = lock_rows(Upload.select().where(Upload.id == upload.id))[0]
             fresh.parts = dict(fresh.parts or {}, **{str(number): result.md5})
+            fresh.last_activity = utcnow()
             if upload.num_parts == 1:
                 fresh.etag, fresh.sha256, fresh.complete = result.md5, result.sha256, True
             fresh.save()
@@ -102,34 +104,60 @@ def complete(storage, upload, part_list):
     return etag
 
 
-def cleanup_stale(storage, max_age_hours):
-    """Delete uploads never attached within ``max_age_hours``, and stray files.
+def _note_activity(upload_id):
+    Upload.update(last_activity=utcnow()).where(Upload.id == upload_id).execute()
 
-    :returns: number of uploads removed
+
+def _last_activity(storage, upload):
+    """When ``upload`` last received bytes: a part began or ended, or its file was written."""
+    times = [upload.created, upload.last_activity]
+    modified = storage.modified(upload_key(upload.id))
+    if modified is not None:
+        times.append(datetime.datetime.fromtimestamp(modified, datetime.timezone.utc)
+                     .replace(tzinfo=None))
+    return max(t for t in times if t is not None)
+
+
+def cleanup_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None):
+    """Delete unattached uploads that are old or abandoned, and stray staged files.
+
+    An upload goes when it was made more than ``max_age_hours`` ago, or when
+    it is incomplete and received no bytes for ``idle_minutes`` (its client
+    was cut off: DCOR-Aid starts a cut-off file again with a new upload).
+    One that received bytes in the last ``active_minutes`` always stays.
+
+    :param now: the time to judge by (naive UTC; default: now)
+    :returns: number of uploads (and stray files) removed
     """
+    now = now or utcnow()
+    old = now - datetime.timedelta(hours=max_age_hours)
+    idle = now - datetime.timedelta(minutes=idle_minutes)
+    active = now - datetime.timedelta(minutes=active_minutes)
     removed = 0
-    cutoff = utcnow() - datetime.timedelta(hours=max_age_hours)
-    stale = Upload.select().where(Upload.created < cutoff)
-    for upload in stale:
+    for upload in Upload.select().where(Upload.created < max(old, idle)):
+        last = _last_activity(storage, upload)
+        abandoned = not upload.complete and last < idle
+        if last >= active or not (upload.created < old or abandoned):
+            continue
         storage.delete(upload_key(upload.id))
         upload.delete_instance()
         _running.pop(upload.id, None)
         removed += 1
     known = {u.id for u in Upload.select(Upload.id)}
+    cutoff = (min(old, active) - datetime.datetime(1970, 1, 1)).total_seconds()
     for key, mtime in list(storage.list_keys("uploads")):
-        upload_id = key.rsplit("/", 1)[-1]
-        if upload_id not in known and mtime < time.time() - max_age_hours * 3600:
+        if key.rsplit("/", 1)[-1] not in known and mtime < cutoff:
             storage.delete(key)
             removed += 1
     return removed
 
 
 _last_sweep = [0.0]
-SWEEP_INTERVAL = 3600
+SWEEP_INTERVAL = 600
 
 
 def sweep_in_background(app):
-    """Start :func:`cleanup_stale` in a thread if the last sweep is an hour old."""
+    """Start :func:`cleanup_stale` in a thread if the last sweep is ``SWEEP_INTERVAL`` s old."""
     with _locks_guard:
         if time.time() - _last_sweep[0] < SWEEP_INTERVAL:
             return
@@ -139,10 +167,19 @@ def sweep_in_background(app):
         from ...storage import get_storage
         try:
             with app.app_context(), database.connection_context():
-                removed = cleanup_stale(get_storage(app), app.config["UPLOADS_STALE_HOURS"])
+                removed = cleanup_stale(get_storage(app), **cleanup_settings(app))
             if removed:
                 logger.info("removed %d stale uploads", removed)
         except Exception:
             logger.exception("cleaning up stale uploads failed")
 
     threading.Thread(target=run, name="dcorlite-upload-sweep", daemon=True).start()
+
+
+def cleanup_settings(app, max_age_hours=None):
+    """The keyword arguments of :func:`cleanup_stale` from the app's settings."""
+    cfg = app.config
+    return {"max_age_hours": cfg["UPLOADS_STALE_HOURS"] if max_age_hours is None
+            else max_age_hours,
+            "idle_minutes": cfg["UPLOADS_IDLE_MINUTES"],
+            "active_minutes": cfg["UPLOADS_ACTIVE_MINUTES"]}

@@ -246,7 +246,7 @@ def test_path_like_name_of_s3_upload_is_409(api, client, owner, draft, name, tmp
     before = _files(tmp_path)
     status, body = _attach(api, owner, draft, upload_id, name)
     assert status == 409, body
-    assert "name" in _error(body, status)
+    assert "name" in _error(body, status)["resources"][0]  # CKAN: one dict per position
     assert _files(tmp_path) == before
     assert not Resource.select().exists()
     assert Upload.get_by_id(upload_id).complete  # still there, can be attached under a good name
@@ -267,7 +267,7 @@ def test_path_like_name_of_multipart_upload_is_409(client, owner, draft, name, t
                            data={"match__id": draft, "update__resources__extend": "[{}]",
                                  "update__resources__-1__upload": (io.BytesIO(b"x"), name)})
     assert response.status_code == 409, response.get_json()
-    assert "name" in _error(response.get_json(), 409)
+    assert "name" in _error(response.get_json(), 409)["resources"][0]
     assert _files(tmp_path) == before
     assert not Resource.select().exists() and not Upload.select().exists()
 
