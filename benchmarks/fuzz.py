@@ -194,7 +194,10 @@ def draw_and_send(operation, mode, budget, seed, base_url, tally, auth_cycle):
 
 
 def fuzz(schema, cases, seed, base_url, tally):
-    """Spread ``cases`` over all operations and both modes, in rounds; return notes."""
+    """Spread ``cases`` over all operations and both modes, in rounds.
+
+    :returns: ``(number of operations, {operation [mode]: why it generated nothing})``
+    """
     ops = operations(schema)
     pairs = [(op, mode) for op in ops for mode in MODES]
     open_pairs, notes = list(pairs), {}
@@ -369,8 +372,9 @@ def main():
                           ).raise_for_status()
             schema = schemathesis.openapi.from_url(f"{base}/api/3/openapi.json")
             generated = Tally(token)
+            fuzz_start = time.perf_counter()
             n_ops, notes = fuzz(schema, args.cases, args.seed, base, generated)
-            fuzz_seconds = time.perf_counter() - start
+            fuzz_seconds = time.perf_counter() - fuzz_start
             corpus = Tally(token)
             if not args.no_corpus:
                 send_hand_corpus(host, token, corpus)
@@ -382,10 +386,12 @@ def main():
           f"(SQLite), seed {args.seed}: {n_ops} operations, "
           f"modes {'+'.join(MODES)}, anonymous and with a token alternately")
     print_tally("generated cases", generated)
-    if notes:
-        print(f"  operation/mode pairs that could not generate (or stopped): {len(notes)}")
-        for label, note in list(notes.items())[:8]:
-            print(f"    {label}: {note}")
+    by_note = collections.defaultdict(list)
+    for label, note in notes.items():
+        by_note[note].append(label)
+    for note, labels in by_note.items():
+        print(f"  {len(labels)} operation/mode pairs generated nothing: {note}: "
+              f"{', '.join(labels[:8])}{', ...' if len(labels) > 8 else ''}")
     if not args.no_corpus:
         print_tally("hand corpus (raw socket)", corpus)
     print(f"server log: {n_log} ERROR/CRITICAL records or tracebacks")
@@ -393,8 +399,9 @@ def main():
         print(f"  {line}")
     bad = generated.server_errors + corpus.server_errors
     odd = generated.not_envelope + corpus.not_envelope
-    print(f"runtime: {time.perf_counter() - start:.0f} s (generated cases {fuzz_seconds:.0f} s,"
-          f" {generated.sent / fuzz_seconds:.0f} cases/s)")
+    print(f"runtime: {time.perf_counter() - start:.0f} s in all (server start, generated "
+          f"cases {fuzz_seconds:.0f} s = {generated.sent / fuzz_seconds:.0f} cases/s, "
+          f"hand corpus)")
     print(f"targets: >= 5000 cases: {generated.sent} "
           f"{'PASS' if generated.sent >= 5000 else 'FAIL'}; 0 answers >= 500: {bad} "
           f"{'PASS' if bad == 0 else 'FAIL'}; 0 non-envelope answers: {odd} "

@@ -33,14 +33,17 @@ afterwards), in a temporary directory that is removed at the end:
    (``dataset_create`` → ``resource_add`` through the presigned S3 protocol →
    ``dataset_activate``) while the server's job consumer processes what was
    uploaded. After ``--warmup`` s (not counted) the clients run for
-   ``--seconds`` s; requests started in that window are counted.
+   ``--seconds`` s; requests started in that window are counted. By default
+   the clients form a closed loop (the next request as soon as the answer is
+   read); ``--think-ms`` makes readers pause between requests.
 
 Recorded per kind: count, errors (an exception, a status other than the
 expected 200/206, a ranged body of the wrong length, or an answer under
 ``/api/`` that is not a CKAN envelope by ``tests/fuzz/envelope.py``), p50 and
 p99 latency (including the body), and the requests per second. The server's
 VmRSS is sampled every second during the window: start, max, end and the
-least-squares slope in MiB per minute. CPU use (server, clients, rest of the
+least-squares slope in MiB per minute (also of the second half alone, to
+tell a filling cache from steady growth). CPU use (server, clients, rest of the
 machine) is shown to tell whether the clients or other work took the CPUs.
 
 Targets: 0 errors; p99 <= 300 ms for ``package_show`` and ``package_search``;
@@ -356,6 +359,9 @@ def run_reader(config, rng, window, samples):
             seconds, problem, error = timed_call(reader.request, kind)
             if started >= window[1]:
                 samples.append((kind, seconds, error or problem))
+            if config["think"]:
+                time.sleep(min(rng.expovariate(1 / config["think"]),
+                               max(0.0, window[2] - time.time())))
 
 
 def run_uploader(config, rng, window, samples):
@@ -531,7 +537,7 @@ def run_database(kind, args, path, workdir):
               f"{time.perf_counter() - start:.0f} s ({len(errors)} job errors)", flush=True)
         config = {"base": server.base, "token": server.token, "circle": harness.CIRCLE,
                   "targets": targets, "range_bytes": int(args.range_mib * MIB),
-                  "path": path, "pid": server.pid}
+                  "path": path, "pid": server.pid, "think": args.think_ms / 1000}
         baseline = baseline_uploads(config, args.seed)
         wait_processed(server, [])  # their processing would slow the reads
         baseline += baseline_reads(config, args.baseline_requests, args.seed)
@@ -578,9 +584,10 @@ def print_report(report, args):
     monitor = report["monitor"]
     readers = args.clients - args.uploaders
     print()
+    pacing = f", readers pause {args.think_ms:g} ms on average" if args.think_ms else ""
     print(f"== {report['kind']}: {args.datasets} seeded datasets, {args.clients} clients "
           f"({readers} readers, {args.uploaders} uploaders) in {args.processes} processes, "
-          f"{args.seconds:g} s after {args.warmup:g} s warm-up ==")
+          f"{args.seconds:g} s after {args.warmup:g} s warm-up{pacing} ==")
     print(f"{'kind':<26} {'count':>6} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}"
           f"   {'idle p50':>8} {'idle p99':>8}")
     print("-" * 93)
@@ -601,9 +608,12 @@ def print_report(report, args):
           "kind, 2 upload flows)")
     rss = [mib for _, mib in monitor.rss]
     slope = slope_per_minute(monitor.rss)
+    half = [(t, mib) for t, mib in monitor.rss if t >= monitor.rss[-1][0] / 2]
     print(f"server VmRSS (MiB): idle before the load {report['idle_rss']:.1f}; in the window "
           f"start {rss[0]:.1f}, max {max(rss):.1f}, end {rss[-1]:.1f}; slope {slope:+.2f} "
-          f"MiB/min ({len(rss)} samples, 1/s)")
+          f"MiB/min ({len(rss)} samples, 1/s; second half alone {slope_per_minute(half):+.2f})")
+    step = max(1, len(rss) // 12)
+    print("  VmRSS every " + f"{step} s: " + " ".join(f"{mib:.0f}" for mib in rss[::step]))
     cpu, wall = monitor.cpu, monitor.cpu["wall"]
     other = cpu["machine"] - cpu["server"] - report["client_cpu"]
     print(f"CPU in the window (cores of {os.cpu_count()}): server {cpu['server'] / wall:.2f}, "
@@ -664,6 +674,9 @@ def parse_args():
                         help="requests per read kind of the idle baseline")
     parser.add_argument("--rss-slope", type=float, default=5,
                         help="largest RSS slope (MiB/min) that counts as flat")
+    parser.add_argument("--think-ms", type=float, default=0,
+                        help="mean pause of a reader after each request (exponential); "
+                             "0: closed loop, the next request at once")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (instances, server logs)")

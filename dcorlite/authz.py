@@ -16,9 +16,14 @@ may read but not change give 403.
 """
 from .errors import NotAuthorized, NotFound
 from .models import Collaborator, Dataset, DatasetGroup, Group, Membership, Resource
+from .prepared import Prepared
 
 WRITE_ROLES = ("admin", "editor")
 ROLES = ("admin", "editor", "member")
+
+
+_MEMBERSHIP = Prepared(lambda group_id, user_id: Membership.select().where(
+    (Membership.group == group_id) & (Membership.user == user_id)))
 
 
 def role_in(user, group):
@@ -27,7 +32,8 @@ def role_in(user, group):
         return None
     if user.sysadmin:
         return "admin"
-    m = Membership.get_or_none(group=group, user=user)
+    group_id = group if isinstance(group, str) else group.id
+    m = _MEMBERSHIP.first(group_id, user.id)
     return m.role if m else None
 
 
@@ -108,7 +114,7 @@ def get_dataset(id_or_name, user, need="read"):
     :raises NotAuthorized: if the user may not read it (API semantics:
         CKAN answers 403 for a private dataset) or may read but not edit it
     """
-    dataset = Dataset.get_or_none((Dataset.id == id_or_name) | (Dataset.name == id_or_name))
+    dataset = Dataset.by_id_or_name(id_or_name)
     if dataset is None:
         raise NotFound()
     if not can_read_dataset(user, dataset):
@@ -142,7 +148,7 @@ def get_dataset_resource_or_404(dataset_id, resource_id, user):
     :raises NotFound: unknown, not in that dataset, or not readable by ``user``
     """
     dataset = get_dataset_or_404(dataset_id, user)
-    resource = Resource.get_or_none(Resource.id == str(resource_id))
+    resource = Resource.by_id(resource_id)
     if resource is None or resource.dataset_id != dataset.id:
         raise NotFound("Resource was not found.")
     return resource
@@ -154,7 +160,7 @@ def get_resource(resource_id, user):
     :raises NotFound: unknown resource
     :raises NotAuthorized: the user may not read the dataset
     """
-    resource = Resource.get_or_none(Resource.id == str(resource_id))
+    resource = Resource.by_id(resource_id)
     if resource is None:
         raise NotFound("Resource was not found.")
     get_dataset(resource.dataset_id, user)

@@ -9,6 +9,7 @@ import dataclasses
 import itertools
 
 from .models import Collaborator, DatasetGroup, Group, Resource, Tag
+from .prepared import Prepared
 
 #: datasets per query (SQLite limits the number of parameters of one statement)
 CHUNK = 500
@@ -45,24 +46,30 @@ def chunks(query, size=CHUNK):
         yield batch
 
 
+_CIRCLES = Prepared(lambda ids: Group.select().where(Group.id.in_(ids)))
+_RESOURCES = Prepared(lambda ids: Resource.select().where(Resource.dataset.in_(ids))
+                      .order_by(Resource.dataset, Resource.position))
+_TAGS = Prepared(lambda ids: Tag.select(Tag.dataset, Tag.name).where(Tag.dataset.in_(ids))
+                 .order_by(Tag.name).tuples())
+_COLLECTIONS = Prepared(lambda ids: DatasetGroup.select(DatasetGroup, Group)
+                        .join(Group, on=(DatasetGroup.group == Group.id))
+                        .where(DatasetGroup.dataset.in_(ids)).order_by(Group.name))
+_COLLABORATORS = Prepared(lambda ids: Collaborator.select()
+                          .where(Collaborator.dataset.in_(ids)).order_by(Collaborator.user))
+
+
 def _load_chunk(datasets, parts, collaborators):
     ids = [d.id for d in datasets]
-    circles = {g.id: g for g in Group.select().where(
-        Group.id.in_(list({d.owner_org_id for d in datasets})))}
+    circles = {g.id: g for g in _CIRCLES.cursor(sorted({d.owner_org_id for d in datasets}))}
     for dataset in datasets:
         parts[dataset.id].circle = circles.get(dataset.owner_org_id)
-    for res in (Resource.select().where(Resource.dataset.in_(ids))
-                .order_by(Resource.dataset, Resource.position)):
+    for res in _RESOURCES.cursor(ids):
         parts[res.dataset_id].resources.append(res)
-    for dataset_id, name in (Tag.select(Tag.dataset, Tag.name).where(Tag.dataset.in_(ids))
-                             .order_by(Tag.name).tuples()):
+    for dataset_id, name in _TAGS.cursor(ids):
         parts[dataset_id].tags.append(name)
-    for link in (DatasetGroup.select(DatasetGroup, Group)
-                 .join(Group, on=(DatasetGroup.group == Group.id))
-                 .where(DatasetGroup.dataset.in_(ids)).order_by(Group.name)):
+    for link in _COLLECTIONS.cursor(ids):
         parts[link.dataset_id].collections.append(link.group)
     if not collaborators:
         return
-    for collab in (Collaborator.select().where(Collaborator.dataset.in_(ids))
-                   .order_by(Collaborator.user)):
+    for collab in _COLLABORATORS.cursor(ids):
         parts[collab.dataset_id].collaborators.append(collab)

@@ -11,6 +11,7 @@ import uuid
 import peewee as pw
 
 from .db import database
+from .prepared import Prepared
 
 
 def utcnow():
@@ -113,6 +114,11 @@ class Dataset(BaseModel):
     created = pw.DateTimeField(default=utcnow, index=True)
     modified = pw.DateTimeField(default=utcnow, index=True)
 
+    @classmethod
+    def by_id_or_name(cls, key):
+        """The dataset with this id or name, or None (its SQL is made once)."""
+        return _DATASET_BY_KEY.first(key)
+
 
 class Tag(BaseModel):
     dataset = pw.ForeignKeyField(Dataset, backref="tags", on_delete="CASCADE")
@@ -143,6 +149,11 @@ class Resource(BaseModel):
 
     class Meta:
         indexes = ((("dataset", "name"), True), (("dataset", "position"), True))
+
+    @classmethod
+    def by_id(cls, resource_id):
+        """The resource with this id, or None (its SQL is made once)."""
+        return _RESOURCE_BY_ID.first(str(resource_id))
 
 
 class Collaborator(BaseModel):
@@ -200,6 +211,10 @@ class JobState(BaseModel):
     class Meta:
         indexes = ((("resource", "job"), True),)
 
+
+_DATASET_BY_KEY = Prepared(lambda key: Dataset.select().where((Dataset.id == key)
+                                                             | (Dataset.name == key)))
+_RESOURCE_BY_ID = Prepared(lambda rid: Resource.select().where(Resource.id == rid))
 
 CORE_MODELS = [User, ApiToken, Group, Membership, Dataset, Tag, Resource,
                Collaborator, DatasetGroup, Upload, JobState]

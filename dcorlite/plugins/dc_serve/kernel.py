@@ -12,6 +12,7 @@ from collections import OrderedDict
 from ...dcfiles import open_dc_file
 from ...jobs import forced
 from ...models import JobState
+from ...prepared import Prepared
 from ...storage import get_storage, resource_key
 
 KERNEL_JOB = "dc_serve.kernel"
@@ -74,10 +75,12 @@ def ensure_kernel(resource_id):
     storage.write_json(key, kernel)
 
 
+_JOB_TIMES = Prepared(lambda resource_id, jobs: JobState.select(JobState.job, JobState.updated)
+                      .where((JobState.resource == resource_id) & JobState.job.in_(jobs)))
+
+
 def _version(resource_id):
-    rows = (JobState.select(JobState.job, JobState.updated)
-            .where((JobState.resource == resource_id)
-                   & JobState.job.in_((KERNEL_JOB, CONDENSE_JOB))))
+    rows = _JOB_TIMES.all(resource_id, [KERNEL_JOB, CONDENSE_JOB])
     return tuple(sorted((r.job, r.updated.isoformat()) for r in rows))
 
 

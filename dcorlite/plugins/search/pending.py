@@ -9,6 +9,7 @@ those afterwards, so marks made meanwhile stay for the next round.
 import peewee as pw
 
 from ...models import BaseModel, utcnow
+from ...prepared import Prepared
 
 
 class SearchPending(BaseModel):
@@ -27,9 +28,14 @@ def mark(dataset_id):
     SearchPending.insert(dataset_id=dataset_id).execute()
 
 
+_LATEST = Prepared(lambda: SearchPending.select(SearchPending.seq)
+                   .order_by(SearchPending.seq.desc()).limit(1))
+
+
 def latest():
-    """The number of the newest mark, or None when nothing waits."""
-    return SearchPending.select(pw.fn.MAX(SearchPending.seq)).scalar()
+    """The number of the newest mark, or None when nothing waits (one index lookup)."""
+    row = _LATEST.first()
+    return row.seq if row is not None else None
 
 
 def waiting_through(seq):

@@ -10,6 +10,7 @@ from ... import query as qp
 from ...authz import WRITE_ROLES
 from ...errors import SearchError
 from ...models import Group, Membership, User
+from ...prepared import Prepared
 from . import schema
 
 #: fields that hold exactly the value given (``field:value``)
@@ -74,11 +75,14 @@ def _exact(field, value):
     return wq.Term(field, value)
 
 
+_GROUPS = Prepared(lambda value: Group.select(Group.id, Group.is_organization)
+                   .where((Group.name == value) | (Group.id == value)))
+_MEMBERSHIPS = Prepared(lambda user_id: Membership.select(Membership.group, Membership.role)
+                        .where(Membership.user == user_id))
+
+
 def _group_ids(value, is_organization):
-    query = Group.select(Group.id).where(((Group.name == value) | (Group.id == value)))
-    if is_organization:
-        query = query.where(Group.is_organization == True)  # noqa: E712
-    return [g.id for g in query]
+    return [g.id for g in _GROUPS.all(value) if g.is_organization or not is_organization]
 
 
 def _term(field, value):
@@ -169,8 +173,7 @@ def permission_filter(user, include_private, include_drafts):
     public = wq.And([wq.Term("state", "active"), not_private])
     if user is None:
         return public
-    memberships = list(Membership.select(Membership.group, Membership.role)
-                       .where(Membership.user == user))
+    memberships = _MEMBERSHIPS.all(user.id)
     my_groups = [m.group_id for m in memberships]
     my_write_groups = [m.group_id for m in memberships if m.role in WRITE_ROLES]
     visible = [public]

@@ -8,6 +8,7 @@ import hmac
 import secrets
 
 from ...models import ApiToken, User, utcnow
+from ...prepared import Prepared
 from ... import validation
 
 
@@ -38,13 +39,16 @@ def create_token(user, name):
     return f"{token_id}.{secret}"
 
 
+_TOKEN_WITH_USER = Prepared(lambda token_id: ApiToken.select(ApiToken, User).join(User)
+                            .where(ApiToken.id == token_id))
+
+
 def find_token(text):
     """Return the :class:`ApiToken` for token ``text``, or None if unknown/revoked."""
     if not isinstance(text, str) or text.count(".") != 1:
         return None
     token_id, secret = text.strip().split(".")
-    token = (ApiToken.select(ApiToken, User).join(User)
-             .where(ApiToken.id == token_id).first())
+    token = _TOKEN_WITH_USER.first(token_id)
     if token is None or not hmac.compare_digest(token.secret_hash, _digest(secret)):
         return None
     return token

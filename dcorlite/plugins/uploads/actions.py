@@ -8,7 +8,7 @@ from ...actions import Action
 from ...dictization import site_url
 from ...errors import ValidationError
 from ...models import Upload
-from ...params import Param, identifier, text
+from ...params import Param, identifier
 from ...storage import get_storage, upload_key
 from . import parts as P
 from . import store
