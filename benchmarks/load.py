@@ -72,13 +72,9 @@ import time
 import uuid
 import zipfile
 
-# benchmarks/requests.py would shadow the requests library: import it without
-# this folder on the path, then put the folder back for harness.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-import requests  # noqa: E402
-sys.path.append(_HERE)
-import harness  # noqa: E402  (benchmarks/harness.py, next to this script)
+import requests
+
+import harness  # benchmarks/harness.py, next to this script
 
 sys.path.insert(0, harness.REPO)
 from tests.fuzz.envelope import envelope_problem  # noqa: E402  (needs the repository root)
@@ -219,10 +215,10 @@ def seed_one(server, path, index, rng):
 
 def seed(server, path, count, threads=4):
     """Upload ``count`` active datasets with ``threads`` threads; return their targets."""
-    def work(indices):
-        rng = random.Random(indices[0])
-        return [seed_one(server, path, i, rng) for i in indices]
-    chunks = [list(range(i, count, threads)) for i in range(threads)]
+    def work(chunk):
+        rng = random.Random(chunk)
+        return [seed_one(server, path, i, rng) for i in range(chunk, count, threads)]
+    chunks = range(min(threads, count))
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
         return [target for chunk in pool.map(work, chunks) for target in chunk]
 
@@ -654,7 +650,8 @@ def print_errors(table, limit=6):
 
 def parse_args():
     """Command line options (see ``--help``)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--clients", type=int, default=50,
                         help="concurrent clients in all, uploaders included")
     parser.add_argument("--seconds", type=float, default=60, help="measured window")

@@ -137,6 +137,7 @@ def serve(state, host, port, threads):
     """Serve dcorlite with waitress (creates the instance on first start)."""
     import waitress
     from .models import User
+    configure_server_logging()
     app = state.app
     with app.app_context():
         has_users = User.select().exists()
@@ -159,6 +160,19 @@ def serve(state, host, port, threads):
                        recv_bytes=2 ** 18)
     finally:
         consumer.stop(graceful=True)
+
+
+def configure_server_logging():
+    """Log to stderr with times and levels (a long-running server's log, not a CLI's output).
+
+    waitress warns about its task queue at every request once all threads are
+    busy; under load that is thousands of lines saying the same thing.
+    """
+    import logging
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(levelname)s %(asctime)s %(name)s: %(message)s")
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def _read_password(password, password_stdin, required):

@@ -13,11 +13,17 @@ def import_dclab():
     dclab's package imports itself in a circle; when two threads import it
     for the first time at once (a request checking a file, a job condensing
     one), one of them can see a half-initialised module and fail. Servers
-    and workers call this before they start their threads.
+    and workers call this before they start their threads. It also starts
+    dclab's cache thread, which dclab would otherwise start, without a lock,
+    from whichever job first draws a density plot.
     """
     import dclab  # noqa: F401
     import dclab.cli  # noqa: F401
     import dclab.rtdc_dataset.check  # noqa: F401
+    from dclab.cached.caches import umbrella_cache
+    if not umbrella_cache._store_keeper.is_alive():
+        umbrella_cache._store_keeper.start()
+    umbrella_cache._store_keeper_started = True
 
 
 def is_dc_resource(resource):

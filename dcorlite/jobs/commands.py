@@ -65,9 +65,11 @@ def run(state, resource_id, force):
 @click.pass_obj
 def worker(state, workers):
     """Process the job queue in separate worker processes (for larger sites)."""
+    from ..cli import configure_server_logging
     from ..dcfiles import import_dclab
     from .queue import recover
     from .scratch import clean_scratch
+    configure_server_logging()
     import_dclab()
     app = state.app
     clean_scratch(app)

@@ -5,6 +5,7 @@ features) is computed once by the job ``dc_serve.kernel``; the condense job
 adds a small document about the condensed copy. Both are JSON documents in
 storage, cached in memory and keyed by the time their jobs last finished.
 """
+import json
 import math
 import threading
 from collections import OrderedDict
@@ -17,7 +18,9 @@ from ...storage import get_storage, resource_key
 
 KERNEL_JOB = "dc_serve.kernel"
 CONDENSE_JOB = "dc_serve.condense"
+#: documents the cache keeps at most, and the bytes of JSON text they may hold in all
 CACHE_SIZE = 512
+CACHE_BYTES = 64 * 2**20
 
 _cache = OrderedDict()
 _cache_lock = threading.Lock()
@@ -90,8 +93,32 @@ def failure(resource_id):
     return row.error if row is not None and row.state == "error" else None
 
 
+class Document:
+    """A JSON document kept as the text of each top-level value, decoded when asked for.
+
+    A few strings per document, not the thousands of objects of its tables and
+    logs: the cache stays small, and the garbage collector has little to walk.
+    """
+
+    def __init__(self, data):
+        self._texts = {key: json.dumps(value, allow_nan=False) for key, value in data.items()}
+        self.nbytes = sum(len(text) for text in self._texts.values())
+
+    def __getitem__(self, key):
+        return json.loads(self._texts[key])
+
+    def get(self, key, default=None):
+        """The decoded value of ``key``, or ``default``."""
+        return self[key] if key in self._texts else default
+
+
+def _read(storage, key):
+    data = storage.read_json(key)
+    return None if data is None else Document(data)
+
+
 def load(resource_id):
-    """Return ``(kernel, condensed)`` documents; either may be None while processing."""
+    """Return ``(kernel, condensed)`` :class:`Document` s; either may be None while processing."""
     version = _version(resource_id)
     with _cache_lock:
         hit = _cache.get(resource_id)
@@ -99,11 +126,16 @@ def load(resource_id):
             _cache.move_to_end(resource_id)
             return hit[1]
     storage = get_storage()
-    value = (storage.read_json(resource_key(resource_id, "kernel")),
-             storage.read_json(resource_key(resource_id, "condensed_meta")))
+    value = (_read(storage, resource_key(resource_id, "kernel")),
+             _read(storage, resource_key(resource_id, "condensed_meta")))
     if value[0] is not None:
         with _cache_lock:
             _cache[resource_id] = (version, value)
-            while len(_cache) > CACHE_SIZE:
+            while len(_cache) > CACHE_SIZE or (
+                    len(_cache) > 1 and _cached_bytes() > CACHE_BYTES):
                 _cache.popitem(last=False)
     return value
+
+
+def _cached_bytes():
+    return sum(doc.nbytes for _, docs in _cache.values() for doc in docs if doc is not None)

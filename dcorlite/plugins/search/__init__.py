@@ -118,7 +118,7 @@ def resource_created(resource):
 def resource_processed(resource, job, error):
     """Jobs add ``dc:`` metadata and formats to resources (marked here, after their commit)."""
     if error is None:
-        pending.mark(resource.dataset_id)
+        pending.mark(resource.dataset_id, awaited=False)
         _wake()
 
 

@@ -40,14 +40,16 @@ class Indexer:
         self._thread = None
         self._stopped = False
 
-    def catch_up(self, timeout=None):
+    def catch_up(self, timeout=None, awaited_only=False):
         """Index every mark made before this call; return at once if there is none.
 
         :param timeout: seconds to wait for the round in progress and for the
             index's write lock (default: the index's writer timeout)
+        :param awaited_only: only wait if marks of write actions are there
+            (the round then indexes every mark)
         :raises IndexUnavailable: the index cannot be written, or the wait timed out
         """
-        target = pending.latest()
+        target = pending.latest(awaited_only)
         if target is None:
             return
         if not self._round.acquire(timeout=-1 if timeout is None else timeout):
@@ -59,8 +61,8 @@ class Indexer:
             self._round.release()
 
     def catch_up_for_search(self):
-        """:meth:`catch_up` with the short wait a search may afford (``SEARCH_CATCH_UP_TIMEOUT``)."""
-        self.catch_up(timeout=self.search_timeout)
+        """:meth:`catch_up` on the write actions' marks, waiting ``SEARCH_CATCH_UP_TIMEOUT`` at most."""
+        self.catch_up(timeout=self.search_timeout, awaited_only=True)
 
     def _index_marked(self, timeout):
         through = pending.latest()

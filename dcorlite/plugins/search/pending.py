@@ -5,6 +5,10 @@ A write action marks its dataset inside its own transaction (the
 the change, and a crash after the commit cannot lose it. Marks are numbered
 in the order they are made; whoever indexes marks ``≤ n`` removes exactly
 those afterwards, so marks made meanwhile stay for the next round.
+
+Searches wait for the marks of write actions (``awaited``), not for those of
+background jobs (new ``dc:`` metadata): a search must reflect what a client
+wrote before it, but not hold every reader up while uploads are processed.
 """
 import peewee as pw
 
@@ -18,23 +22,31 @@ class SearchPending(BaseModel):
     seq = pw.AutoField()
     dataset_id = pw.CharField()
     marked = pw.DateTimeField(default=utcnow)
+    awaited = pw.BooleanField(default=True)
 
     class Meta:
         table_name = "search_pending"
 
 
-def mark(dataset_id):
-    """Record that the document of ``dataset_id`` must be rewritten."""
-    SearchPending.insert(dataset_id=dataset_id).execute()
+def mark(dataset_id, awaited=True):
+    """Record that the document of ``dataset_id`` must be rewritten.
+
+    :param awaited: searches wait until it is indexed (write actions); False
+        for changes that may show a moment later (background jobs)
+    """
+    SearchPending.insert(dataset_id=dataset_id, awaited=awaited).execute()
 
 
 _LATEST = Prepared(lambda: SearchPending.select(SearchPending.seq)
                    .order_by(SearchPending.seq.desc()).limit(1))
+_LATEST_AWAITED = Prepared(lambda: SearchPending.select(SearchPending.seq)
+                           .where(SearchPending.awaited == True)  # noqa: E712
+                           .order_by(SearchPending.seq.desc()).limit(1))
 
 
-def latest():
-    """The number of the newest mark, or None when nothing waits (one index lookup)."""
-    row = _LATEST.first()
+def latest(awaited_only=False):
+    """The number of the newest mark (of a write action), or None when none waits."""
+    row = (_LATEST_AWAITED if awaited_only else _LATEST).first()
     return row.seq if row is not None else None
 
 

@@ -7,6 +7,7 @@ def up(migrator, db):
         seq = pw.AutoField()
         dataset_id = pw.CharField()
         marked = pw.DateTimeField()
+        awaited = pw.BooleanField(default=True)
 
         class Meta:
             database = db

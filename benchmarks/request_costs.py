@@ -22,7 +22,11 @@ Targets (issue 8): ``package_show`` ≥ 0.5× the bare endpoint's req/s; a range
 
 Usage::
 
-    python benchmarks/requests.py [--requests 4000] [--concurrency 8]
+    python benchmarks/request_costs.py [--requests 4000] [--concurrency 8]
+
+(Not ``benchmarks/requests.py``: scripts run with their folder first on
+``sys.path``, so that name would hide the requests library from every
+benchmark.)
 """
 import argparse
 import os
@@ -35,13 +39,9 @@ import tempfile
 import time
 import zipfile
 
-# This file is called requests.py: take its folder off the path while the
-# requests library is imported, or ``import requests`` would find this file.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-import requests  # noqa: E402
-sys.path.append(_HERE)
-import harness  # noqa: E402  (benchmarks/harness.py, next to this script)
+import requests
+
+import harness  # benchmarks/harness.py, next to this script
 
 sys.path.insert(0, harness.REPO)
 from tests.fixtures.rtdc import write_repeated  # noqa: E402  (needs the repository root)
