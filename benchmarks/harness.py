@@ -80,12 +80,15 @@ def run_cli(instance, *args, database_url=None):
 
 
 @contextlib.contextmanager
-def served_instance(workdir, sysadmin=False, database_url=None, serve_args=()):
+def served_instance(workdir, sysadmin=False, database_url=None, serve_args=(),
+                    worker_processes=0):
     """A fresh instance with a user, a token and a circle, served by ``dcorlite serve``.
 
     :param database_url: passed as ``DCORLITE_DATABASE_URL`` to the CLI and the
         server (an empty database); default: the instance's SQLite file
     :param serve_args: more options of ``dcorlite serve`` (e.g. ``["--threads", "16"]``)
+    :param worker_processes: if > 0, the server runs no jobs itself
+        (``JOBS_WORKERS=0``) and ``dcorlite worker`` runs them in that many processes
     :yields: ``(instance folder, "127.0.0.1:PORT", token, circle id, server process)``
     """
     instance = os.path.join(workdir, "instance")
@@ -99,7 +102,14 @@ def served_instance(workdir, sysadmin=False, database_url=None, serve_args=()):
     log = os.path.join(workdir, "dcorlite.log")
     args = CLI + ["--instance", instance, "serve", "--host", "127.0.0.1",
                   "--port", host.split(":")[1], *serve_args]
-    with process(args, log, env=clean_env(database_url)) as proc:
+    env = clean_env(database_url)
+    with contextlib.ExitStack() as stack:
+        if worker_processes:
+            env["DCORLITE_JOBS_WORKERS"] = "0"
+            stack.enter_context(process(
+                CLI + ["--instance", instance, "worker", "--workers", str(worker_processes)],
+                os.path.join(workdir, "worker.log"), env=env))
+        proc = stack.enter_context(process(args, log, env=env))
         wait_for(lambda: requests.get(f"http://{host}/api/3/action/status_show").ok,
                  proc, log)
         yield instance, host, token, circle_id, proc

@@ -170,9 +170,14 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(workdir, database_url):
-    """A fresh instance served by ``dcorlite serve`` on ``database_url``."""
-    with harness.served_instance(workdir, database_url=database_url) as \
+def serve(workdir, database_url, worker_processes=0):
+    """A fresh instance served by ``dcorlite serve`` on ``database_url``.
+
+    :param worker_processes: run the jobs in that many ``dcorlite worker`` processes
+        instead of threads of the server
+    """
+    with harness.served_instance(workdir, database_url=database_url,
+                                 worker_processes=worker_processes) as \
             (instance, host, token, circle_id, proc):
         yield Server(instance, host, token, circle_id, proc.pid, database_url,
                      os.path.join(workdir, "dcorlite.log"))
@@ -522,7 +527,7 @@ def run_database(kind, args, path, workdir):
     """Seed, baseline and load one database; return the report dict."""
     folder = os.path.join(workdir, kind)
     os.makedirs(folder)
-    with database(kind) as url, serve(folder, url) as server:
+    with database(kind) as url, serve(folder, url, args.worker_processes) as server:
         print(f"[{kind}] dcorlite serve on {server.base} (pid {server.pid}); seeding "
               f"{args.datasets} datasets ...", flush=True)
         start = time.perf_counter()
@@ -674,6 +679,9 @@ def parse_args():
     parser.add_argument("--think-ms", type=float, default=0,
                         help="mean pause of a reader after each request (exponential); "
                              "0: closed loop, the next request at once")
+    parser.add_argument("--worker-processes", type=int, default=0,
+                        help="run the jobs in this many 'dcorlite worker' processes "
+                             "(the server then runs none: JOBS_WORKERS=0)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (instances, server logs)")

@@ -151,15 +151,23 @@ def serve(state, host, port, threads):
         click.echo(f"    dcorlite --instance {state.instance} token create admin")
     click.echo("  Log in with DCOR-Aid or dclab using that server URL and API token.")
     sys.stdout.flush()
+    from .dcfiles import import_dclab
     from .jobs.queue import start_consumer
-    consumer = start_consumer(app, app.config["JOBS_WORKERS"])
+    import_dclab()  # before the server's threads start (see import_dclab)
+    workers = int(app.config["JOBS_WORKERS"])
+    if workers:
+        consumer = start_consumer(app, workers)
+    else:
+        consumer = None
+        click.echo("  Background jobs: none here (JOBS_WORKERS=0); run 'dcorlite worker'.")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="dcorlite",
                        max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
                        channel_timeout=300, clear_untrusted_proxy_headers=True,
                        recv_bytes=2 ** 18)
     finally:
-        consumer.stop(graceful=True)
+        if consumer is not None:
+            consumer.stop(graceful=True)
 
 
 def configure_server_logging():

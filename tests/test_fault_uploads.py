@@ -1,4 +1,4 @@
-"""A server killed (SIGKILL) during five concurrent uploads loses nothing and shows nothing half-made.
+"""A server killed (SIGKILL) during five uploads loses nothing and shows nothing half-made.
 
 After the restart the clients upload again, as DCOR-Aid does (a cut-off file
 starts anew with a new upload): all five complete with the right checksums,

@@ -1,4 +1,4 @@
-"""Scratch folders of jobs: a killed job's folder goes when a worker starts, a running one's stays."""
+"""Scratch folders: a killed job's folder goes when a worker starts, a running one's stays."""
 import os
 import signal
 import subprocess

@@ -5,7 +5,6 @@ features) is computed once by the job ``dc_serve.kernel``; the condense job
 adds a small document about the condensed copy. Both are JSON documents in
 storage, cached in memory and keyed by the time their jobs last finished.
 """
-import json
 import math
 import threading
 from collections import OrderedDict
@@ -18,9 +17,8 @@ from ...storage import get_storage, resource_key
 
 KERNEL_JOB = "dc_serve.kernel"
 CONDENSE_JOB = "dc_serve.condense"
-#: documents the cache keeps at most, and the bytes of JSON text they may hold in all
-CACHE_SIZE = 512
-CACHE_BYTES = 64 * 2**20
+#: resources whose documents the cache keeps at most (a few kB each, without logs and tables)
+CACHE_SIZE = 2048
 
 _cache = OrderedDict()
 _cache_lock = threading.Lock()
@@ -93,28 +91,36 @@ def failure(resource_id):
     return row.error if row is not None and row.state == "error" else None
 
 
-class Document:
-    """A JSON document kept as the text of each top-level value, decoded when asked for.
+#: parts of a document too large to keep in memory for every resource: read when asked for
+HEAVY = ("logs", "tables")
 
-    A few strings per document, not the thousands of objects of its tables and
-    logs: the cache stays small, and the garbage collector has little to walk.
+
+class Document:
+    """A kernel or condensed-copy document: small parts in memory, large ones read on demand.
+
+    ``logs`` and ``tables`` can be megabytes of small objects; dclab asks for
+    them once per dataset it opens, so they are read from storage then, and
+    the cache holds only what every ``dcserv`` query needs.
     """
 
-    def __init__(self, data):
-        self._texts = {key: json.dumps(value, allow_nan=False) for key, value in data.items()}
-        self.nbytes = sum(len(text) for text in self._texts.values())
+    def __init__(self, data, storage, key):
+        self._small = {k: v for k, v in data.items() if k not in HEAVY}
+        self._heavy = [k for k in HEAVY if k in data]
+        self._storage, self._key = storage, key
 
     def __getitem__(self, key):
-        return json.loads(self._texts[key])
+        if key in self._heavy:
+            return self._storage.read_json(self._key)[key]
+        return self._small[key]
 
     def get(self, key, default=None):
-        """The decoded value of ``key``, or ``default``."""
-        return self[key] if key in self._texts else default
+        """The value of ``key``, or ``default``."""
+        return self[key] if key in self._small or key in self._heavy else default
 
 
 def _read(storage, key):
     data = storage.read_json(key)
-    return None if data is None else Document(data)
+    return None if data is None else Document(data, storage, key)
 
 
 def load(resource_id):
@@ -131,11 +137,6 @@ def load(resource_id):
     if value[0] is not None:
         with _cache_lock:
             _cache[resource_id] = (version, value)
-            while len(_cache) > CACHE_SIZE or (
-                    len(_cache) > 1 and _cached_bytes() > CACHE_BYTES):
+            while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     return value
-
-
-def _cached_bytes():
-    return sum(doc.nbytes for _, docs in _cache.values() for doc in docs if doc is not None)

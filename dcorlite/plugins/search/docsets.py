@@ -217,7 +217,9 @@ class DocSetCache:
     def for_searcher(self, searcher, path):
         """The :class:`DocSets` matching ``searcher`` (a new, uncached one for an old generation)."""
         reader = searcher.reader()
-        key = (path, reader.generation())
+        # an index without segments has an EmptyReader, whose generation is None
+        generation = reader.generation()
+        key = (path, -1 if generation is None else generation)
         with self._lock:
             current = self._current
             if current is not None and current.key == key:

@@ -112,13 +112,17 @@ class SearchIndex:
         if cached is not None and self._local.path == path:
             try:
                 fresh = cached.refresh()
-            except Exception as exc:
-                self.close_searcher()
-                raise IndexUnavailable(f"cannot read search index {path}: {exc!r}") from exc
-            # the new searcher reuses the old one's unchanged segment readers,
-            # so the old one is dropped, not closed
-            self._local.searcher = fresh
-            return fresh
+            except Exception:
+                # When a writer merges segments away while a refresh opens them,
+                # Whoosh retries and closes the old readers twice (ReaderClosed);
+                # a searcher opened anew reads the segments that are there now.
+                fresh = None
+            if fresh is not None:
+                # refresh() closed the readers it did not reuse: the old searcher
+                # is dropped, not closed again
+                self._local.searcher = fresh
+                return fresh
+            self._local.searcher = None
         self.close_searcher()
         ix = self._open(path)
         try:

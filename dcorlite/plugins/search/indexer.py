@@ -61,7 +61,7 @@ class Indexer:
             self._round.release()
 
     def catch_up_for_search(self):
-        """:meth:`catch_up` on the write actions' marks, waiting ``SEARCH_CATCH_UP_TIMEOUT`` at most."""
+        """Catch up on write actions' marks, waiting ``SEARCH_CATCH_UP_TIMEOUT`` at most."""
         self.catch_up(timeout=self.search_timeout, awaited_only=True)
 
     def _index_marked(self, timeout):

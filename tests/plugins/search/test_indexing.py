@@ -1,4 +1,4 @@
-"""Index updates: marked in the writing transaction, indexed moments later, seen by every search."""
+"""Index updates: marked in the writing transaction, indexed soon after, seen by every search."""
 import threading
 
 import pytest
@@ -105,3 +105,37 @@ def test_concurrent_updates_wait_for_the_lock(app, make_user, make_circle, make_
     assert the_index.check().consistent
     index_pending(app)  # the marks find nothing left to write
     assert the_index.check().consistent
+
+
+def test_the_first_search_of_a_new_instance_and_the_next_after_a_change(
+        index_only, app, api, make_user, make_circle):
+    """An empty index has no generation number; the index answers before and after a write."""
+    owner = make_user("owner")
+    make_circle(owner, name="lab")
+    status, body = api("package_search", owner, method="GET", q="*:*", include_drafts="true")
+    assert status == 200 and body["result"]["count"] == 0
+    api("package_create", owner, title="First", authors="A", license_id="CC0-1.0",
+        owner_org="lab")
+    status, body = api("package_search", owner, method="GET", q="*:*", include_drafts="true",
+                       include_private="true")
+    assert status == 200 and body["result"]["count"] == 1
+
+
+def test_a_searcher_whose_refresh_fails_is_opened_anew(index_only, app, api, make_user,
+                                                      make_circle, monkeypatch):
+    """Whoosh can fail to refresh a searcher while a writer merges segments away."""
+    from whoosh.reading import ReaderClosed
+    owner = make_user("owner")
+    make_circle(owner, name="lab")
+    api("package_create", owner, title="Merged", authors="A", license_id="CC0-1.0",
+        owner_org="lab")
+    the_index = search_index(app)
+    broken = the_index.searcher()
+
+    def refresh():
+        raise ReaderClosed("Reader already closed")
+    monkeypatch.setattr(broken, "refresh", refresh)
+    status, body = api("package_search", owner, method="GET", q="merged",
+                       include_drafts="true", include_private="true")
+    assert status == 200 and body["result"]["count"] == 1  # the index answered
+    assert the_index.searcher() is not broken
