@@ -164,21 +164,26 @@ def serve(state, host, port, threads):
         waitress.serve(app, host=host, port=port, threads=threads, ident="dcorlite",
                        max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
                        channel_timeout=300, clear_untrusted_proxy_headers=True,
-                       recv_bytes=2 ** 18)
+                       recv_bytes=2 ** 18, connection_limit=CONNECTION_LIMIT)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
 
 
+#: open connections waitress keeps (its default, 100, is too few for dclab: every remote
+#: file it opens leaves a GET unread on a connection of its own until the dataset closes)
+CONNECTION_LIMIT = 500
+
+
 def configure_server_logging():
-    """Log to stderr with times and levels (a long-running server's log, not a CLI's output).
+    """Log warnings and errors to stderr with their times (a server's log, not a CLI's output).
 
     waitress warns about its task queue at every request once all threads are
     busy; under load that is thousands of lines saying the same thing.
     """
     import logging
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
+        logging.basicConfig(level=logging.WARNING,
                             format="%(levelname)s %(asctime)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 

@@ -5,6 +5,7 @@ Every test runs twice: answered by the index and by the SQL search.
 import pytest
 
 from dcorlite.jobs import runner
+from tests.fixtures.app import index_pending
 
 #: test file → (dc:setup:flow rate, dc:setup:channel width) as dclab reads them
 FILES = {
@@ -39,6 +40,7 @@ def measured(app, api, make_user, make_circle, make_dataset, make_resource, rtdc
         runner.process_resource(app, res.id, only={"dc_schemas.dc_metadata"})
         found[stem] = draft.id
     found["owner"] = owner
+    index_pending(app)  # job results reach the index moments later, not before each search
     return found
 
 
@@ -104,5 +106,6 @@ def test_metadata_arrives_by_the_job(app, backend, search, make_user, make_circl
     from dcorlite.models import Resource
     rid = Resource.get(Resource.dataset == dataset).id
     runner.process_resource(app, rid, only={"dc_schemas.dc_metadata"})
+    index_pending(app)  # what the indexer thread does moments after a job's result
     result = search(fq="dc\\:setup\\:channel\\ width:20")
     assert [d["id"] for d in result["results"]] == [dataset.id]
