@@ -11,8 +11,9 @@ One run, loopback only, in a temporary directory removed at the end:
    ``package_search`` (DCOR-Aid's circle query), a ranged ``/files/`` read
    (64 KiB, as dclab reads an HDF5 chunk) and a ``dcserv`` query; req/s,
    p50 and p99, and req/s as a fraction of the bare endpoint's;
-4. the ranged ``/files/`` read once more with one client (its latency is what
-   dclab waits for each chunk);
+4. the ranged ``/files/`` read once more with one keep-alive client, next to
+   the bare endpoint the same way (its latency is what dclab waits for each
+   chunk);
 5. dclab reading 200 random and 200 sequential images of the file through
    ``dcserv`` and ``/files/`` basins, next to the same reads from the local
    file.
@@ -29,6 +30,7 @@ Usage::
 benchmark.)
 """
 import argparse
+import http.client
 import os
 import random
 import re
@@ -37,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import zipfile
 
 import requests
@@ -77,16 +80,22 @@ def ab(url, requests_count, concurrency, headers=()):
             number(r"\s99%\s+(\d+)"), failed)
 
 
-def ab_fine(url, requests_count, headers=()):
-    """One client, timed in Python for sub-millisecond resolution: ``(p50 ms, p99 ms)``."""
-    session = requests.Session()
-    session.headers.update(dict(h.split(": ", 1) for h in headers))
+def one_client(url, requests_count, headers=()):
+    """One keep-alive client (``http.client``, little overhead of its own): ``(p50, p99)`` ms."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    headers = dict(h.split(": ", 1) for h in headers)
     times = []
     for _ in range(requests_count):
         start = time.perf_counter()
-        response = session.get(url)
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
         times.append((time.perf_counter() - start) * 1000)
-        response.raise_for_status()
+        if response.status >= 400:
+            raise RuntimeError(f"{url} answered {response.status}")
+    connection.close()
     times.sort()
     return times[len(times) // 2], times[int(len(times) * 0.99)]
 
@@ -180,12 +189,13 @@ def run(args, workdir):
         ]
         results = {name: ab(url, args.requests, args.concurrency, headers)
                    for name, url, headers in cases}
-        single = ab_fine(files_url, 1000, ("Range: bytes=4096-69631",))
+        single = one_client(files_url, 2000, ("Range: bytes=4096-69631",))
+        bare_single = one_client(bare_url, 2000)
         images = dclab_figures(host, token, rid, path)
-    report(args, results, single, images)
+    report(args, results, single, bare_single, images)
 
 
-def report(args, results, single, images):
+def report(args, results, single, bare_single, images):
     """Print the tables and the targets."""
     bare = results["bare Flask endpoint"][0]
     print(f"ab -k -c {args.concurrency} -n {args.requests}, loopback, 2-core machine")
@@ -193,7 +203,8 @@ def report(args, results, single, images):
           f"{'× bare':>7}")
     for name, (rps, p50, p99, failed) in results.items():
         print(f"{name:<24} {rps:>8.0f} {p50:>7.0f} {p99:>7.0f} {failed:>6} {rps / bare:>7.2f}")
-    print(f"/files/ ranged read, one client: p50 {single[0]:.2f} ms, p99 {single[1]:.2f} ms")
+    print(f"/files/ ranged read, one client: p50 {single[0]:.2f} ms, p99 {single[1]:.2f} ms "
+          f"(bare endpoint, one client: p50 {bare_single[0]:.2f} ms, p99 {bare_single[1]:.2f})")
     for name, (remote, local) in images.items():
         print(f"dclab, {IMAGES} {name} images of {EVENTS}: remote {remote:.3f} s, "
               f"local {local:.3f} s ({remote / local:.1f}×)")
