@@ -5,7 +5,6 @@ import signal
 
 from huey import SqliteHuey
 
-from ..dcfiles import import_dclab
 from ..models import JobState
 from . import runner
 from .scratch import clean_scratch
@@ -59,9 +58,9 @@ def start_consumer(app, workers):
     """Run the queue in worker threads of this process (``dcorlite serve``).
 
     huey's consumer installs signal handlers; the server's own handlers are
-    restored so that Ctrl+C still stops the server.
+    restored so that Ctrl+C still stops the server. The caller imports dclab
+    first (:func:`dcorlite.dcfiles.import_dclab`), as ``serve`` does.
     """
-    import_dclab()
     clean_scratch(app)
     huey = app.extensions["dcorlite"]["huey"]
     consumer = huey.create_consumer(workers=workers, worker_type="thread",

@@ -22,7 +22,7 @@ POLL_SECONDS = 0.25
 WAITED_FOR_PRIORITY = 100
 
 _finished = threading.Condition()
-_waiters = {}   # app id → threading.BoundedSemaphore
+_slots_guard = threading.Lock()
 
 
 @dataclasses.dataclass
@@ -52,11 +52,13 @@ def _job(name):
 
 
 def _waiter_slots(app):
-    slots = _waiters.get(id(app))
-    if slots is None:
-        slots = _waiters.setdefault(
-            id(app), threading.BoundedSemaphore(int(app.config["JOBS_MAX_WAITERS"])))
-    return slots
+    """The app's semaphore of ``JOBS_MAX_WAITERS`` places for waiting requests."""
+    extensions = app.extensions["dcorlite"]
+    with _slots_guard:
+        if "job_waiter_slots" not in extensions:
+            extensions["job_waiter_slots"] = threading.BoundedSemaphore(
+                int(app.config["JOBS_MAX_WAITERS"]))
+        return extensions["job_waiter_slots"]
 
 
 def wait_for_job(resource, job_name, site_url=None, timeout=None):

@@ -80,7 +80,7 @@ def package_revise(context, data):
             raise NotAuthorized("The file of an existing resource cannot be replaced")
         uploads[index - len(existing)] = upload
     if new or uploads:
-        _attach_new(user, dataset, new, uploads)
+        _attach_new(user, dataset, new, uploads, first=len(existing))
     if state is not None:
         datasets.update_dataset(user, dataset, {"state": state}, dc_problems)
     return {"package": package_dict(dataset)}
@@ -96,9 +96,9 @@ def _check_match(dataset, match):
         raise ValidationError({"match": wrong})
 
 
-def _attach_new(user, dataset, entries, uploads):
+def _attach_new(user, dataset, entries, uploads, first):
+    """Attach ``entries`` in order; ``first`` is the position the first of them takes."""
     storage = get_storage()
-    first = Resource.select().where(Resource.dataset == dataset).count()
     for index, entry in enumerate(entries):
         try:
             _attach_one(user, dataset, entry, uploads.get(index), storage)

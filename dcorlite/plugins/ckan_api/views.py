@@ -33,12 +33,16 @@ def _bad_request(text):
     return _json_response(f"Bad request - {text}", 400)
 
 
-def _help_url(name):
+def _base_url():
+    """:func:`site_url`, or ``""`` for a Host header no URL can be made of."""
     try:
-        base = site_url()
-    except ValueError:  # a Host header we cannot make a URL of
-        base = ""
-    return f"{base}/api/3/action/help_show?name={name}"
+        return site_url()
+    except ValueError:
+        return ""
+
+
+def _help_url(name):
+    return f"{_base_url()}/api/3/action/help_show?name={name}"
 
 
 def envelope(name, error_type, message, status, **fields):
@@ -114,10 +118,8 @@ def _request_data(action):
 def action(name):
     """Run one action and answer with the CKAN envelope."""
     outdated = clients.outdated_client_message(request.headers.get("User-Agent", ""))
-    if outdated:
-        return _json_response({"help": _help_url(name), "success": False,
-                               "error": {"__type": "Bad Request", "message": outdated}},
-                              "400 Bad Request")
+    if outdated:  # DCOR-Aid matches the mixed-case reason phrase of this status line
+        return envelope(name, "Bad Request", outdated, "400 Bad Request")
     act = registry().get(name)
     if act is None:
         return _bad_request(f"Action name not known: {name}")
@@ -144,11 +146,7 @@ def action(name):
 @bp.route("/api/3/openapi.json", methods=["GET"])
 def openapi_json():
     """The OpenAPI 3 description of every action, made from the action registry."""
-    try:
-        server = site_url()
-    except ValueError:
-        server = ""
-    return _json_response(openapi.describe(registry(), server))
+    return _json_response(openapi.describe(registry(), _base_url()))
 
 
 @bp.route("/api", methods=["GET"])

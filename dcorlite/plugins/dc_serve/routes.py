@@ -6,10 +6,10 @@ caller may not see is reported as missing (404), never as forbidden.
 from flask import Blueprint, Response, g, request
 
 from ... import authz, signing
-from ...errors import NotFound
-from ...models import Dataset, Resource
 from ...dictization import site_url
+from ...errors import NotFound
 from ...jobs.waiting import wait_for_job
+from ...models import Dataset, Resource
 from ...serving import ranged_response, unfinished_job_response
 from ...storage import get_storage, resource_key
 from . import basins, kernel
