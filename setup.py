@@ -29,6 +29,8 @@ setup(
         "python-slugify==9.2.0",
         "boto3==1.43.11",
         "matplotlib==3.11.2",
+        "cachetools==5.5.2",
+        "orjson==3.13.0",
     ],
     extras_require={
         "postgresql": ["psycopg2-binary==2.9.13"],

@@ -170,14 +170,17 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(workdir, database_url, worker_processes=0):
+def serve(workdir, database_url, worker_processes=0, server_processes=1):
     """A fresh instance served by ``dcorlite serve`` on ``database_url``.
 
     :param worker_processes: run the jobs in that many ``dcorlite worker`` processes
         instead of threads of the server
+    :param server_processes: ``dcorlite serve --processes`` (more than one: the
+        server's own job worker runs beside them)
     """
     with harness.served_instance(workdir, database_url=database_url,
-                                 worker_processes=worker_processes) as \
+                                 worker_processes=worker_processes,
+                                 serve_args=["--processes", str(server_processes)]) as \
             (instance, host, token, circle_id, proc):
         yield Server(instance, host, token, circle_id, proc.pid, database_url,
                      os.path.join(workdir, "dcorlite.log"))
@@ -417,21 +420,49 @@ def client_process(config, roles, seed, window):
 
 # -- measuring the server --------------------------------------------------------------------
 
+def process_tree(pid):
+    """``pid`` and the pids of all its descendants (``serve --processes`` has children)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents.setdefault(int(fh.read().rsplit(")", 1)[1].split()[1]),
+                                       []).append(int(entry))
+            except OSError:
+                continue  # ended meanwhile
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(parents.get(current, []))
+    return tree
+
+
 def vmrss_mib(pid):
-    """VmRSS of process ``pid`` in MiB."""
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise KeyError("VmRSS")
+    """VmRSS of process ``pid`` and its descendants, in MiB."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            with open(f"/proc/{member}/status") as fh:
+                total += next(int(line.split()[1]) for line in fh
+                              if line.startswith("VmRSS:")) / 1024
+        except (OSError, StopIteration):
+            continue
+    return total
 
 
 def cpu_seconds(pid):
-    """``(CPU s of process pid, busy CPU s of the whole machine)`` so far."""
+    """``(CPU s of process pid and its descendants, busy CPU s of the machine)`` so far."""
     ticks = os.sysconf("SC_CLK_TCK")
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    process_cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    process_cpu = 0.0
+    for member in process_tree(pid):
+        try:
+            with open(f"/proc/{member}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        process_cpu += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     with open("/proc/stat") as fh:
         values = [int(v) for v in fh.readline().split()[1:]]
     busy = sum(values[:8]) - values[3] - values[4]  # all but idle and iowait
@@ -527,7 +558,8 @@ def run_database(kind, args, path, workdir):
     """Seed, baseline and load one database; return the report dict."""
     folder = os.path.join(workdir, kind)
     os.makedirs(folder)
-    with database(kind) as url, serve(folder, url, args.worker_processes) as server:
+    with database(kind) as url, serve(folder, url, args.worker_processes,
+                                                args.server_processes) as server:
         print(f"[{kind}] dcorlite serve on {server.base} (pid {server.pid}); seeding "
               f"{args.datasets} datasets ...", flush=True)
         start = time.perf_counter()
@@ -588,6 +620,7 @@ def print_report(report, args):
     pacing = f", readers pause {args.think_ms:g} ms on average" if args.think_ms else ""
     print(f"== {report['kind']}: {args.datasets} seeded datasets, {args.clients} clients "
           f"({readers} readers, {args.uploaders} uploaders) in {args.processes} processes, "
+          f"server processes {args.server_processes}, "
           f"{args.seconds:g} s after {args.warmup:g} s warm-up{pacing} ==")
     print(f"{'kind':<26} {'count':>6} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}"
           f"   {'idle p50':>8} {'idle p99':>8}")
@@ -682,6 +715,9 @@ def parse_args():
     parser.add_argument("--worker-processes", type=int, default=0,
                         help="run the jobs in this many 'dcorlite worker' processes "
                              "(the server then runs none: JOBS_WORKERS=0)")
+    parser.add_argument("--server-processes", type=int, default=1,
+                        help="dcorlite serve --processes N (N > 1: jobs run in the "
+                             "server's own worker process)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (instances, server logs)")

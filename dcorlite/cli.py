@@ -7,6 +7,7 @@ ends a command with one line on stderr (see :mod:`dcorlite.cli_errors`);
 """
 import contextlib
 import os
+import socket
 import sys
 
 import click
@@ -131,14 +132,20 @@ def init(state):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="request threads per server process")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="server processes; with more than one, jobs run in a worker beside them")
+@click.option("--listen-fd", type=int, default=None, hidden=True,
+              help="serve on this inherited listening socket (set by --processes)")
 @click.pass_obj
-def serve(state, host, port, threads):
+def serve(state, host, port, threads, processes, listen_fd):
     """Serve dcorlite with waitress (creates the instance on first start)."""
-    import waitress
     from .models import User
     configure_server_logging()
     app = state.app
+    if listen_fd is not None:
+        return _serve_app(app, threads, sockets=[socket.socket(fileno=listen_fd)])
     with app.app_context():
         has_users = User.select().exists()
     shown = f"[{host}]" if ":" in host else host
@@ -150,21 +157,38 @@ def serve(state, host, port, threads):
                    "--email admin@example.org --sysadmin --password-stdin")
         click.echo(f"    dcorlite --instance {state.instance} token create admin")
     click.echo("  Log in with DCOR-Aid or dclab using that server URL and API token.")
+    workers = int(app.config["JOBS_WORKERS"])
+    if processes > 1:
+        from . import supervisor
+        click.echo(f"  {processes} server processes"
+                   + (f", jobs in a worker process ({workers} at a time)." if workers else "."))
+        sys.stdout.flush()
+        sock = supervisor.listening_socket(host, port)
+        stop, settings = supervisor.start_shared_work(app)
+        try:
+            supervisor.supervise(supervisor.children(
+                state.instance, sock, threads, processes, workers, dict(os.environ, **settings)))
+        finally:
+            stop.set()
+        return
+    if not workers:
+        click.echo("  Background jobs: none here (JOBS_WORKERS=0); run 'dcorlite worker'.")
     sys.stdout.flush()
+    _serve_app(app, threads, host=host, port=port, job_workers=workers)
+
+
+def _serve_app(app, threads, job_workers=0, **listen):
+    """Serve ``app`` with waitress on ``listen`` (host and port, or sockets) until stopped."""
+    import waitress
     from .dcfiles import import_dclab
     from .jobs.queue import start_consumer
     import_dclab()  # before the server's threads start (see import_dclab)
-    workers = int(app.config["JOBS_WORKERS"])
-    if workers:
-        consumer = start_consumer(app, workers)
-    else:
-        consumer = None
-        click.echo("  Background jobs: none here (JOBS_WORKERS=0); run 'dcorlite worker'.")
+    consumer = start_consumer(app, job_workers) if job_workers else None
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="dcorlite",
+        waitress.serve(app, threads=threads, ident="dcorlite",
                        max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
                        channel_timeout=300, clear_untrusted_proxy_headers=True,
-                       recv_bytes=2 ** 18, connection_limit=CONNECTION_LIMIT)
+                       recv_bytes=2 ** 18, connection_limit=CONNECTION_LIMIT, **listen)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)

@@ -27,6 +27,7 @@ DEFAULTS = {
     "DISABLED_PLUGINS": [],
     "LOAD_ENTRY_POINTS": True,
     "TRACE_PLUGINS": False,
+    "DATASET_CACHE_SIZE": 2000,     # dataset dicts kept per process (0: none)
     # Octal umask of everything the instance creates: 077 gives files 0600 and
     # folders 0700, since the data may be patients'.
     "UMASK": "077",

@@ -14,6 +14,7 @@ from . import authz, host, rules, schemas, validation
 from .db import database, lock_rows
 from .errors import NotAuthorized, ValidationError
 from .models import Dataset, DatasetGroup, Group, Resource, Tag, utcnow
+from .revisions import mark_written
 
 TEXT_FIELDS = {
     "title": lambda v: validation.as_str(v, "title", max_length=500),
@@ -147,7 +148,7 @@ def _insert_dataset(name, circle, user, fields, clean):
         dataset = Dataset.create(name=name, owner_org=circle, creator=user, **fields)
         _set_tags(dataset, clean.get("tags", []))
         _set_collections(dataset, clean.get("groups", []))
-        host.call("dataset_written", dataset_id=dataset.id)
+        mark_written(dataset)
     return dataset
 
 
@@ -193,7 +194,7 @@ def update_dataset(user, dataset, data, dc_problems=None):
             _set_tags(dataset, changes["tags"][1])
         if "groups" in changes:
             _set_collections(dataset, changes["groups"][1])
-        host.call("dataset_written", dataset_id=dataset.id)
+        mark_written(dataset)
     host.notify("dataset_changed", dataset=dataset, changes=changes)
     if activating:
         host.notify("dataset_activated", dataset=dataset)
@@ -248,7 +249,7 @@ def set_in_collection(dataset, collection, member):
             DatasetGroup.delete().where(link).execute()
         new = sorted(g.name for g in current_collections(dataset))
         if old != new:
-            host.call("dataset_written", dataset_id=dataset.id)
+            mark_written(dataset)
     if old != new:
         host.notify("dataset_changed", dataset=dataset, changes={"groups": (old, new)})
 
@@ -264,7 +265,7 @@ def share(dataset, user, capacity):
             collab.capacity, collab.modified = capacity, utcnow()
             collab.save()
         if old != capacity:
-            host.call("dataset_written", dataset_id=dataset.id)
+            mark_written(dataset)
     if old != capacity:
         host.notify("dataset_changed", dataset=dataset,
                     changes={"collaborators": ((user.id, old), (user.id, capacity))})
@@ -278,7 +279,7 @@ def unshare(dataset, user):
         deleted = Collaborator.delete().where((Collaborator.dataset == dataset)
                                               & (Collaborator.user == user)).execute()
         if deleted:
-            host.call("dataset_written", dataset_id=dataset.id)
+            mark_written(dataset)
     if deleted:
         host.notify("dataset_changed", dataset=dataset,
                     changes={"collaborators": ((user.id, "shared"), (user.id, None))})
@@ -294,7 +295,7 @@ def delete_dataset(user, dataset):
         dataset.modified = utcnow()
         dataset.save(only=[Dataset.state, Dataset.modified])
         DatasetGroup.delete().where(DatasetGroup.dataset == dataset).execute()
-        host.call("dataset_written", dataset_id=dataset.id)
+        mark_written(dataset)
     host.notify("dataset_deleted", dataset=dataset, purged=False)
 
 
@@ -306,7 +307,7 @@ def purge_dataset(user, dataset, storage):
     resource_ids = [r.id for r in Resource.select(Resource.id).where(Resource.dataset == dataset)]
     with database.atomic():
         dataset.delete_instance(recursive=True)
-        host.call("dataset_written", dataset_id=dataset.id)
+        mark_written(dataset)
     for rid in resource_ids:
         for artifact in ("resource", "condensed", "preview"):
             storage.delete(resource_key(rid, artifact))

@@ -1,10 +1,19 @@
-"""Turning model objects into the dicts CKAN clients expect."""
-import hashlib
+"""Turning model objects into the dicts CKAN clients expect.
 
+Dataset dicts are cached per process by ``(id, revision, site URL)`` (see
+:mod:`dcorlite.revisions`): a dataset read from the database says by its
+revision whether a cached dict is current. Cached dicts are shared between
+requests, so callers treat them as read-only.
+"""
+import hashlib
+import threading
+
+import cachetools
 from flask import current_app, request
 
 from . import loading, schemas
-from .models import Membership
+from .models import Dataset, Membership
+from .prepared import Prepared
 
 
 def isoformat(value):
@@ -89,16 +98,78 @@ def resource_dict(resource, dataset_id=None):
 
 
 def package_dict(dataset):
-    """The full ``package_show`` dict of ``dataset`` (resources in upload order)."""
+    """The full ``package_show`` dict of ``dataset`` (resources in upload order; read-only)."""
     return package_dicts([dataset])[0]
 
 
+_REVISIONS = Prepared(lambda ids: Dataset.select(Dataset.id, Dataset.revision)
+                      .where(Dataset.id.in_(ids)).tuples())
+_DATASETS = Prepared(lambda ids: Dataset.select().where(Dataset.id.in_(ids)))
+
+
+def package_dicts_by_id(ids):
+    """:func:`package_dict` of the datasets ``ids`` that exist, in that order (read-only).
+
+    Only the revisions are read for datasets whose dict is cached, the whole
+    rows for the others (a search page is mostly cached dicts).
+    """
+    ids = list(ids)
+    if not ids:
+        return []
+    revisions = dict(_REVISIONS.cursor(ids))
+    cache, lock = _dict_cache()
+    base = site_url()
+    with lock:
+        cached = {} if cache is None else {
+            i: cache[(i, revisions[i], base)] for i in revisions
+            if (i, revisions[i], base) in cache}
+    missing = [i for i in ids if i in revisions and i not in cached]
+    if missing:
+        cached.update((d["id"], d) for d in package_dicts(_DATASETS.all(missing)))
+    return [cached[i] for i in ids if i in cached]
+
+
 def package_dicts(datasets):
-    """:func:`package_dict` of each of ``datasets``, read with a few queries for all."""
+    """:func:`package_dict` of each of ``datasets`` (read-only dicts).
+
+    Those not in the cache are read with a few queries for all of them. A
+    dataset whose revision is unknown (``None``: written by this request) is
+    built fresh and not cached.
+    """
     datasets = list(datasets)
-    parts = loading.dataset_parts(datasets, collaborators=False)
-    licenses = {lic["id"]: lic for lic in schemas.licenses()}
-    return [_package_dict(d, parts[d.id], licenses.get(d.license_id)) for d in datasets]
+    cache, lock = _dict_cache()
+    base = site_url()
+    keys = {d.id: (d.id, d.revision, base) for d in datasets
+            if d.revision is not None and cache is not None}
+    with lock:
+        found = {i: cache[k] for i, k in keys.items() if k in cache}
+    missing = [d for d in datasets if d.id not in found]
+    if missing:
+        parts = loading.dataset_parts(missing, collaborators=False)
+        licenses = {lic["id"]: lic for lic in schemas.licenses()}
+        built = {d.id: _package_dict(d, parts[d.id], licenses.get(d.license_id))
+                 for d in missing}
+        with lock:
+            for dataset_id, result in built.items():
+                if dataset_id in keys:
+                    cache[keys[dataset_id]] = result
+        found.update(built)
+    return [found[d.id] for d in datasets]
+
+
+_cache_guard = threading.Lock()
+
+
+def _dict_cache():
+    """The app's ``(LRU cache or None, lock)`` of dataset dicts (``DATASET_CACHE_SIZE``)."""
+    extensions = current_app.extensions["dcorlite"]
+    if "dataset_dicts" not in extensions:
+        with _cache_guard:
+            if "dataset_dicts" not in extensions:
+                size = int(current_app.config["DATASET_CACHE_SIZE"])
+                extensions["dataset_dicts"] = (cachetools.LRUCache(size) if size > 0 else None,
+                                               threading.Lock())
+    return extensions["dataset_dicts"]
 
 
 def _package_dict(dataset, parts, lic):

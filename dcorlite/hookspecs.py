@@ -86,6 +86,24 @@ def app_ready(app):
     """
 
 
+@hookspec
+def supervise(app, stop):
+    """Called in the supervising process of ``dcorlite serve --processes N``.
+
+    Runs once, before the server and worker processes start. Start here the
+    background work that one process of the instance should do for all of
+    them (it must end once the :class:`threading.Event` ``stop`` is set), and
+    return the settings the server and worker processes get so that they
+    leave that work to this process. Example::
+
+        threading.Thread(target=compact_until, args=(stop,), daemon=True).start()
+        return {"COMPACT_IN_REQUESTS": False}
+
+    :returns: a dict of configuration keys and values for the child processes, or None
+    Implemented by: search (this process writes the index, the others only read it).
+    """
+
+
 # -- per request / per call -----------------------------------------------
 
 @hookspec(firstresult=True)

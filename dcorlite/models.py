@@ -113,6 +113,8 @@ class Dataset(BaseModel):
     creator = pw.ForeignKeyField(User, backref="datasets", null=True, on_delete="SET NULL")
     created = pw.DateTimeField(default=utcnow, index=True)
     modified = pw.DateTimeField(default=utcnow, index=True)
+    #: grows with every change to what the dataset's dict shows (see dcorlite.revisions)
+    revision = pw.IntegerField(default=0)
 
     @classmethod
     def by_id_or_name(cls, key):

@@ -9,6 +9,10 @@ text and where each marker went among the parameters; later calls run that
 SQL with their own values and turn the rows into objects with the first
 query's own cursor wrapper, exactly as peewee would. Only arguments that
 peewee passes through unchanged may be given (ids and names: text).
+
+The same SQL gives the same result columns, so what peewee's cursor wrapper
+works out from them when the first row arrives (which column goes to which
+field, and through which converter) is kept from the first run as well.
 """
 import threading
 
@@ -33,6 +37,28 @@ def _flat(args):
 def _shape(args):
     return (type(database.obj),) + tuple(
         len(arg) if isinstance(arg, (list, tuple)) else -1 for arg in args)
+
+
+class _Plan:
+    """The SQL of one argument shape, and the column mapping its rows are read with."""
+
+    def __init__(self, template, sql, params, slots):
+        self.template, self.sql, self.params, self.slots = template, sql, params, slots
+        self.columns = None  # the attributes peewee's initialize() set, once known
+
+    def reuse_columns(self, wrapper):
+        """Let ``wrapper`` take the column mapping of the first run (or record it)."""
+        if self.columns is not None:
+            wrapper.initialize = lambda: wrapper.__dict__.update(self.columns)
+            return
+        before = dict(vars(wrapper))
+        original = wrapper.initialize
+
+        def initialize():
+            original()
+            self.columns = {k: v for k, v in vars(wrapper).items()
+                            if k not in before or before[k] is not v}
+        wrapper.initialize = initialize
 
 
 class Prepared:
@@ -62,7 +88,7 @@ class Prepared:
                     slots[position] = index
         if set(slots.values()) != set(range(count)):
             return None  # peewee converted an argument: build this shape every time
-        return template, sql, params, slots
+        return _Plan(template, sql, params, slots)
 
     def cursor(self, *args):
         """Run the query for ``args``; return peewee's cursor wrapper (iterate over it)."""
@@ -75,10 +101,12 @@ class Prepared:
                     self._plans.setdefault(shape, plan)
         if plan is None:
             return self.build(*args).execute()
-        template, sql, fixed, slots = plan
         flat = _flat(args)
-        params = [flat[slots[i]] if i in slots else value for i, value in enumerate(fixed)]
-        return template._get_cursor_wrapper(database.execute_sql(sql, params))
+        params = [flat[plan.slots[i]] if i in plan.slots else value
+                  for i, value in enumerate(plan.params)]
+        wrapper = plan.template._get_cursor_wrapper(database.execute_sql(plan.sql, params))
+        plan.reuse_columns(wrapper)
+        return wrapper
 
     def all(self, *args):
         """The rows for ``args`` as a list (models, tuples or dicts, as the select says)."""

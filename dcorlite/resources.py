@@ -14,6 +14,7 @@ from . import host, rules, schemas, validation
 from .db import database, lock_rows
 from .errors import NotAuthorized, ValidationError
 from .models import Dataset, Resource, Upload, utcnow
+from .revisions import mark_written
 from .storage import resource_key, upload_key
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def _create(dataset, upload, name, fields, extras, storage, url_type="s3_upload"
                 extras={k: v for k, v in extras.items() if v is not None})
             upload.delete_instance()
             touch(dataset)
-            host.call("dataset_written", dataset_id=dataset.id)
+            mark_written(dataset)
     except pw.IntegrityError:
         storage.move(final, staged)
         raise ValidationError({"name": [f"Resource with name '{name}' already exists "
@@ -147,7 +148,7 @@ def update_resource(user, dataset, resource, values):
         resource.last_modified = utcnow()
         resource.save(only=[Resource.description, Resource.extras, Resource.last_modified])
         touch(dataset)
-        host.call("dataset_written", dataset_id=dataset.id)
+        mark_written(dataset)
     host.notify("dataset_changed", dataset=dataset,
                 changes={"resources": (resource.id, sorted(changes))})
     return resource

@@ -130,8 +130,16 @@ def draft_data(served, title):
             "owner_org": served.circle["name"], "private": True, "state": "draft"}
 
 
+@pytest.mark.parametrize("served", [(), ("--processes", "2")], indirect=True,
+                         ids=["one-process", "two-processes"])
 def test_concurrent_dcoraid_clients(served, rtdc_path):
     """Eight DCOR-Aid clients upload, revise, activate and find their data at the same time.
+
+    Also with ``serve --processes 2``: the clients' requests land in either
+    server process, jobs run in the worker beside them and the supervising
+    process writes the search index, so each step must see what the other
+    processes wrote (dataset dicts cached by revision, searches waiting for
+    the indexing process).
 
     What a lab relies on: several people (here alice and bob, alternating) run
     DCOR-Aid against one server at once; each one's draft, S3 upload,

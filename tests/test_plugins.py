@@ -6,6 +6,7 @@ keeps that list complete when a hook is added to :mod:`dcorlite.hookspecs`.
 """
 import contextlib
 import logging
+import threading
 
 import click
 import pluggy
@@ -289,6 +290,35 @@ def test_hook_app_ready(make_app):
     probe = ReadyProbe()
     app = make_app(probe)
     assert probe.calls == [(app, 200)]
+
+
+class SharedWork:
+    """Does one process's work for all (as a compactor would) and tells the children."""
+
+    def __init__(self):
+        self.stopped = threading.Event()
+
+    @hookimpl
+    def supervise(self, app, stop):
+        def run():
+            stop.wait()
+            self.stopped.set()
+        threading.Thread(target=run, daemon=True).start()
+        return {"COMPACT_IN_REQUESTS": False, "COMPACT_NOTE": "by the supervisor"}
+
+
+def test_hook_supervise(make_app):
+    """Its settings reach every child's environment; its work ends with the stop event."""
+    from dcorlite import supervisor
+    probe = SharedWork()
+    app = make_app(probe)
+    stop, env = supervisor.start_shared_work(app)
+    assert env["DCORLITE_COMPACT_IN_REQUESTS"] == "false"
+    assert env["DCORLITE_COMPACT_NOTE"] == '"by the supervisor"'
+    assert env["DCORLITE_SEARCH_WRITES_INDEX"] == "false"  # the built-in search plugin's
+    assert not probe.stopped.is_set()
+    stop.set()
+    assert probe.stopped.wait(10)
 
 
 # -- per-request hooks -------------------------------------------------------

@@ -1,4 +1,6 @@
 """``dcorlite jobs status|run`` and ``dcorlite worker``."""
+import os
+
 import click
 
 from ..models import JobState, Resource
@@ -72,6 +74,8 @@ def worker(state, workers):
     configure_server_logging()
     import_dclab()
     app = state.app
+    # Jobs (dclab) can take every core; on a machine that also serves, requests go first.
+    os.nice(int(app.config["JOBS_NICE"]))
     clean_scratch(app)
     huey = app.extensions["dcorlite"]["huey"]
     recover(app)

@@ -13,6 +13,7 @@ def config_defaults():
         "JOBS_SCRATCH_DIR": None,  # default: <instance>/tmp
         "JOBS_WAIT_SECONDS": 60,   # how long a request waits for a job it needs
         "JOBS_MAX_WAITERS": 4,     # requests that may wait at once (each holds a thread)
+        "JOBS_NICE": 10,           # niceness of `dcorlite worker`: requests come first
     }
 
 

@@ -21,6 +21,7 @@ import string
 import time
 
 import dclab
+import pytest
 import requests
 from dcoraid.api import dataset_activate, dataset_create
 from dcoraid.api.dataset import resource_add
@@ -85,6 +86,8 @@ def check_search(label, results, expected, served):
                           *served.error_lines()])
 
 
+@pytest.mark.parametrize("served", [(), ("--processes", "2")], indirect=True,
+                         ids=["one-process", "two-processes"])
 def test_new_datasets_are_found_by_every_dcoraid_search(served, rtdc_path):
     """A dataset is found by DCOR-Aid's searches as soon as its upload finished.
 

@@ -1,7 +1,7 @@
 """``package_search``, ``tag_list`` and ``dataset_followee_list``."""
 from ... import host, validation
 from ...actions import Action
-from ...dictization import package_dicts
+from ...dictization import package_dicts_by_id
 from ...models import Dataset, Group, Tag
 from ...params import MAX_QUERY, Param, boolean, identifier, natural, text
 from ...search import parse_search_params
@@ -22,12 +22,10 @@ def package_search(context, data):
     """Search datasets with CKAN's ``q``/``fq``/``rows``/``start``/``sort`` semantics."""
     query = parse_search_params(data)
     result = host.first("search_datasets", query=query, user=context["user"])
-    by_id = {d.id: d for d in Dataset.select().where(Dataset.id.in_(result.ids))}
-    found = [by_id[i] for i in result.ids if i in by_id]
     facets = {field: dict(list(counts.items())) for field, counts in result.facets.items()}
     return {
         "count": result.count,
-        "results": package_dicts(found),
+        "results": package_dicts_by_id(result.ids),
         "sort": query.sort_text,
         "facets": facets,
         "search_facets": {field: {"title": field,

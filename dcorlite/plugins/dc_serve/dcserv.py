@@ -56,7 +56,7 @@ def dcserv(context, data):
             raise ValidationError(f"Resource {resource_id} could not be processed: {failure}")
         raise NotFound(f"Resource {resource_id} is still being processed")
     if query == "basins":
-        dataset = Dataset.get_by_id(resource.dataset_id)
+        dataset = Dataset.by_id_or_name(resource.dataset_id)
         return basins.basin_dicts(resource, dataset, original, condensed)
     if query == "logs":
         return dict(original["logs"], **(condensed or {}).get("logs", {}))

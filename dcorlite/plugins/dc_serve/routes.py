@@ -87,7 +87,7 @@ def basin_file(resource_id, artifact):
         return _not_found()
     path = basins.file_path(resource.id, artifact)
     signed = signing.verify("basin", "GET", path, request.args)
-    if not signed and not basins.is_public(Dataset.get_by_id(resource.dataset_id)):
+    if not signed and not basins.is_public(Dataset.by_id_or_name(resource.dataset_id)):
         return _forbidden()
     storage = get_storage()
     key = resource_key(resource.id, artifact)

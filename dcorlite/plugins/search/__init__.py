@@ -11,6 +11,7 @@ repairs it.
 """
 import logging
 import os
+import threading
 
 from flask import current_app
 
@@ -31,6 +32,7 @@ def config_defaults():
         "SEARCH_INDEX_DIR": None,          # default: <instance>/search_index
         "SEARCH_WRITER_TIMEOUT": 60,       # seconds to wait for the index's write lock
         "SEARCH_CATCH_UP_TIMEOUT": 10,     # seconds a search waits for pending changes
+        "SEARCH_WRITES_INDEX": True,       # False: another process of the instance indexes
     }
 
 
@@ -57,7 +59,8 @@ def app_ready(app):
     the_index = index.SearchIndex(base, float(app.config["SEARCH_WRITER_TIMEOUT"]))
     app.extensions["dcorlite"]["search_index"] = the_index
     app.extensions["dcorlite"]["search_indexer"] = indexer.Indexer(
-        app, the_index, float(app.config["SEARCH_CATCH_UP_TIMEOUT"]))
+        app, the_index, float(app.config["SEARCH_CATCH_UP_TIMEOUT"]),
+        writes=bool(app.config["SEARCH_WRITES_INDEX"]))
     with app.app_context(), own_connection():
         if not the_index.exists():
             # A new instance starts with an empty index; an existing one with
@@ -69,6 +72,15 @@ def app_ready(app):
         left_over = pending.latest() is not None
     if left_over:
         app.extensions["dcorlite"]["search_indexer"].wake()
+
+
+@hookimpl
+def supervise(app, stop):
+    """Write the index here, for all server and worker processes of ``serve --processes``."""
+    the_indexer = app.extensions["dcorlite"]["search_indexer"]
+    threading.Thread(target=the_indexer.index_for_others, args=(stop,), daemon=True,
+                     name="dcorlite-search-indexer").start()
+    return {"SEARCH_WRITES_INDEX": False}
 
 
 @hookimpl

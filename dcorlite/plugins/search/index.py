@@ -36,6 +36,10 @@ POINTER = "CURRENT"
 LAYOUT_FILE = "LAYOUT"
 
 
+#: times an index is opened before a missing segment file counts as damage
+OPEN_ATTEMPTS = 5
+
+
 class IndexUnavailable(Exception):
     """The index does not exist yet or cannot be read."""
 
@@ -89,10 +93,16 @@ class SearchIndex:
             raise IndexUnavailable(f"search index {path} has layout {layout}, this version "
                                    f"reads layout {schema.LAYOUT} "
                                    "(run 'dcorlite search reindex')")
-        try:
-            return windex.open_dir(path)
-        except Exception as exc:
-            raise IndexUnavailable(f"cannot open search index {path}: {exc!r}") from exc
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return windex.open_dir(path)
+            except FileNotFoundError as exc:
+                # A writer in another process committed and removed the segments of
+                # the generation just read; the next attempt reads the new one.
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise IndexUnavailable(f"cannot open search index {path}: {exc!r}") from exc
+            except Exception as exc:
+                raise IndexUnavailable(f"cannot open search index {path}: {exc!r}") from exc
 
     @staticmethod
     def _create(path):
@@ -124,11 +134,16 @@ class SearchIndex:
                 return fresh
             self._local.searcher = None
         self.close_searcher()
-        ix = self._open(path)
-        try:
-            searcher = ix.searcher()
-        except Exception as exc:
-            raise IndexUnavailable(f"cannot read search index {path}: {exc!r}") from exc
+        for attempt in range(OPEN_ATTEMPTS):
+            ix = self._open(path)
+            try:
+                searcher = ix.searcher()
+                break
+            except FileNotFoundError as exc:  # segments merged away meanwhile: see _open
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise IndexUnavailable(f"cannot read search index {path}: {exc!r}") from exc
+            except Exception as exc:
+                raise IndexUnavailable(f"cannot read search index {path}: {exc!r}") from exc
         self._local.searcher, self._local.path = searcher, path
         return searcher
 
@@ -169,9 +184,12 @@ class SearchIndex:
     def update(self, dataset_ids, timeout=None):
         """Index the current state of ``dataset_ids`` (remove those no longer in the DB).
 
-        Documents that are already up to date are not written again.
+        Documents that are already up to date are not written again. The new
+        generation is not warmed here (see :meth:`warm`): searches waiting for
+        this commit should not wait for that as well.
 
         :param timeout: seconds to wait for the write lock (default ``writer_timeout``)
+        :returns: True if a new generation was committed
         :raises IndexUnavailable: the index cannot be opened
         :raises whoosh.index.LockError: the lock was not free in time
         """
@@ -196,7 +214,7 @@ class SearchIndex:
             writer.cancel()
             raise
         writer.commit()
-        self.warm()
+        return True
 
     def _stale(self, docs):
         """The ids in ``docs`` whose indexed document differs (all if unreadable)."""
@@ -251,9 +269,10 @@ class SearchIndex:
     def warm(self):
         """Fill the document-set cache of the live generation, so that searches need not.
 
-        Called by the writer (a background task or ``reindex``) after each
-        commit: the permission filter's and the facet fields' terms and the
-        sort columns are then ready when the next search arrives.
+        Called after a commit by ``reindex`` and by the indexing thread of a
+        process that also searches: the permission filter's and the facet
+        fields' terms and the sort columns are then ready when the next
+        search arrives.
         """
         try:
             searcher, docsets = self.searcher_and_docsets()

@@ -50,6 +50,16 @@ def latest(awaited_only=False):
     return row.seq if row is not None else None
 
 
+_OLDEST = Prepared(lambda: SearchPending.select(SearchPending.seq)
+                   .order_by(SearchPending.seq).limit(1))
+
+
+def oldest():
+    """The number of the oldest mark left, or None when none waits."""
+    row = _OLDEST.first()
+    return row.seq if row is not None else None
+
+
 def waiting_through(seq):
     """True if a mark numbered ``≤ seq`` is still there."""
     return SearchPending.select().where(SearchPending.seq <= seq).exists()

@@ -1,0 +1,138 @@
+"""``dcorlite serve --processes N``: N server processes on one socket, and a job worker.
+
+One Python process serves about one core's worth of requests (the
+interpreter lock). With ``--processes N`` this process opens the listening
+socket and starts N ``dcorlite serve`` processes that accept connections
+from it (the kernel hands each connection to one of them), and, unless
+``JOBS_WORKERS`` is 0, one ``dcorlite worker`` that runs the background jobs,
+so that dclab's work never competes with requests for an interpreter.
+
+Everything the processes share is in the instance: the database, the files,
+the job queue and the search index (whose writer lock is a file lock; marks
+of changes live in the database, so every process's searches see every
+process's writes). Caches are per process and keyed so that they cannot go
+stale (dataset revisions, job times).
+
+Work that one process should do for all of them runs here, in the
+supervising process: plugins start it in their ``supervise`` hook and return
+the settings that make the children leave it alone (the search plugin writes
+the index here). Otherwise this process only watches: a child that exits is
+started again after :data:`RESTART_DELAY` seconds; SIGTERM or SIGINT stops
+them all.
+"""
+import json
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from . import host
+
+logger = logging.getLogger(__name__)
+
+#: seconds before a child that exited is started again
+RESTART_DELAY = 1.0
+#: seconds children get to finish after SIGTERM before they are killed
+STOP_TIMEOUT = 20
+#: connections the kernel queues for the children to accept
+BACKLOG = 2048
+
+CLI = [sys.executable, "-c", "from dcorlite.cli import cli; cli()"]
+
+
+def listening_socket(host, port):
+    """A TCP socket listening on ``host:port`` that child processes can inherit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Child:
+    """One supervised process: its command, its environment and the running ``Popen``."""
+
+    def __init__(self, name, args, env, pass_fds=()):
+        self.name, self.args, self.env, self.pass_fds = name, args, env, tuple(pass_fds)
+        self.proc = None
+
+    def start(self):
+        """Start (or restart) the process."""
+        self.proc = subprocess.Popen(self.args, env=self.env, pass_fds=self.pass_fds)
+
+    def exited(self):
+        """The exit status if the process has ended, else None."""
+        return self.proc.poll()
+
+
+def start_shared_work(app):
+    """Start the plugins' work for all processes (``supervise`` hook).
+
+    :returns: ``(stop event, environment variables for the children)``
+    """
+    stop = threading.Event()
+    settings = host.collect("supervise", unique_by="key", app=app, stop=stop)
+    return stop, {f"DCORLITE_{key}": json.dumps(value) for key, value in settings}
+
+
+def children(instance, sock, threads, processes, job_workers, env):
+    """The server processes (sharing ``sock``) and the job worker of one instance.
+
+    :param env: environment of every child
+    """
+    base = CLI + ["--instance", instance]
+    web_env = dict(env, DCORLITE_JOBS_WORKERS="0")
+    result = [Child(f"server {i + 1}",
+                    base + ["serve", "--threads", str(threads),
+                            "--listen-fd", str(sock.fileno())],
+                    web_env, pass_fds=[sock.fileno()])
+              for i in range(processes)]
+    if job_workers:
+        result.append(Child("job worker", base + ["worker", "--workers", str(job_workers)],
+                            dict(env)))
+    return result
+
+
+def supervise(processes):
+    """Run ``processes`` (:class:`Child`) until SIGTERM/SIGINT; restart those that exit."""
+    stopping = []
+
+    def stop(signum, _frame):
+        stopping.append(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for child in processes:
+            child.start()
+        restart_at = {}
+        while not stopping:
+            now = time.monotonic()
+            for child in processes:
+                if child in restart_at:
+                    if now >= restart_at[child]:
+                        del restart_at[child]
+                        child.start()
+                elif child.exited() is not None:
+                    logger.warning("%s (pid %d) exited with status %s; starting it again",
+                                   child.name, child.proc.pid, child.proc.returncode)
+                    restart_at[child] = now + RESTART_DELAY
+            time.sleep(0.2)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _stop_all(processes)
+
+
+def _stop_all(processes):
+    running = [c.proc for c in processes if c.proc is not None and c.proc.poll() is None]
+    for proc in running:
+        proc.terminate()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for proc in running:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
