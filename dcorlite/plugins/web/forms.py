@@ -1,0 +1,30 @@
+"""The pages' forms; every one carries a CSRF token (Flask-WTF)."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ... import validation
+
+
+class LoginForm(FlaskForm):
+    """User name and password."""
+    name = StringField("User name", validators=[DataRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something (log out, revoke): only the CSRF token."""
+
+
+class TokenForm(FlaskForm):
+    """A new API token's label."""
+    name = StringField("Token name", validators=[
+        DataRequired(), Length(max=validation.TOKEN_NAME_MAX)])
+
+
+class RevokeForm(FlaskForm):
+    """Which token to revoke."""
+    token_id = HiddenField(validators=[DataRequired(), Length(max=100)])
