@@ -36,9 +36,13 @@ def dc_sections(metadata):
 
 
 def sp_sections(resource, supplements):
-    """``[(section name, [(label, value, unit, key)])]`` of the resource's ``sp:`` values."""
+    """``[(section name, [(label, value, unit, key)])]`` of the resource's ``sp:`` values.
+
+    :param supplements: ``resource_schema_supplements``' answer (``{section key: section}``)
+    """
     names = {}
-    for section in supplements or []:
+    sections = supplements.values() if isinstance(supplements, dict) else supplements or []
+    for section in sections:
         for item in section.get("items", []):
             names[f"sp:{section['key']}:{item['key']}"] = (
                 section.get("name", section["key"]), item.get("name", item["key"]),

@@ -66,5 +66,18 @@ def feature_values(h5, names, max_points):
     index = sample_indices(total, max_points)
     columns = [np.asarray(events[name][:], dtype=np.float64)[index] for name in names]
     keep = np.logical_and.reduce([np.isfinite(c) for c in columns])
-    return total, {name: {"values": np.round(c[keep], 6).tolist(), "log": suggests_log(c[keep])}
+    return total, {name: {"values": _rounded(c[keep]).tolist(), "log": suggests_log(c[keep])}
                    for name, c in zip(names, columns)}
+
+
+def _rounded(values):
+    """``values`` with six significant digits for all but the smallest 1 %.
+
+    Fewer digits keep the JSON small; what a plot can show is not changed.
+    """
+    magnitudes = np.abs(values[values != 0])
+    if magnitudes.size == 0:
+        return values
+    small = np.percentile(magnitudes, 1)
+    digits = int(np.clip(6 - np.floor(np.log10(small)), 0, 15))
+    return np.round(values, digits)
