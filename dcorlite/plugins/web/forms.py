@@ -1,6 +1,6 @@
 """The pages' forms; every one carries a CSRF token (Flask-WTF)."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ... import validation
@@ -28,3 +28,15 @@ class TokenForm(FlaskForm):
 class RevokeForm(FlaskForm):
     """Which token to revoke."""
     token_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class ShareForm(FlaskForm):
+    """Share a dataset with a user."""
+    user = StringField("User name", validators=[DataRequired(), Length(max=200)])
+    capacity = SelectField("Role", choices=[("member", "may read"), ("editor", "may edit")],
+                           default="member")
+
+
+class UnshareForm(FlaskForm):
+    """Stop sharing a dataset with a user."""
+    user_id = HiddenField(validators=[DataRequired(), Length(max=100)])

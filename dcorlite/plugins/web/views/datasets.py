@@ -55,9 +55,8 @@ def processing_states(resource_ids):
 def show(dataset_id):
     """Everything about one dataset: metadata, resources, citation, exports."""
     pkg = read("package_show", {"id": dataset_id})
-    if dataset_id != pkg["name"] and dataset_id != pkg["id"]:
-        abort(404)
     resources = pkg["resources"]
+    user = current_user()
     repository = current_app.config["SITE_TITLE"]
     url = short_url(pkg)
     return render_template(
@@ -66,6 +65,7 @@ def show(dataset_id):
         total_size=sum(r.get("size") or 0 for r in resources),
         citation=citation.citation_text(pkg, repository, url), short_url=url,
         formats=citation.FORMATS, authors=citation.authors(pkg),
+        may_share=authz.can_manage_collaborators(user, authz.get_dataset(pkg["id"], user)),
         jsonld=citation.schema_org(pkg, repository, url, lambda r: r["url"]))
 
 
