@@ -40,3 +40,22 @@ class ShareForm(FlaskForm):
 class UnshareForm(FlaskForm):
     """Stop sharing a dataset with a user."""
     user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class MemberForm(FlaskForm):
+    """Give a user a role in a circle or collection."""
+    user = StringField("User name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=[("member", "member (reads)"),
+                                        ("editor", "editor (adds and edits datasets)"),
+                                        ("admin", "admin (also manages members)")],
+                       default="member")
+
+
+class RemoveMemberForm(FlaskForm):
+    """Take a user out of a circle or collection."""
+    user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class CollectionDatasetForm(FlaskForm):
+    """Add a dataset to, or remove it from, a collection (by id or name)."""
+    dataset = StringField("Dataset name or id", validators=[DataRequired(), Length(max=200)])

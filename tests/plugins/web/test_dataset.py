@@ -26,7 +26,7 @@ def test_dataset_page_shows_metadata_files_and_citation(client, site):
     for fmt in ("bibtex", "ris", "csl-json", "datacite-json"):
         assert f'href="/dataset/{ds.name}/export/{fmt}"' in html
     assert f'href="/dataset/{ds.name}/download.zip"' in html
-    assert 'href="/dataset?tags=blood"' in html and 'href="/dataset?organization=lab"' in html
+    assert 'href="/dataset?tags=blood"' in html and 'href="/circle/lab"' in html
 
 
 def test_processing_state_is_shown(client, site):
