@@ -1,6 +1,7 @@
 """The pages' forms; every one carries a CSRF token (Flask-WTF)."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length
 
 from ... import validation
@@ -59,3 +60,11 @@ class RemoveMemberForm(FlaskForm):
 class CollectionDatasetForm(FlaskForm):
     """Add a dataset to, or remove it from, a collection (by id or name)."""
     dataset = StringField("Dataset name or id", validators=[DataRequired(), Length(max=200)])
+
+
+class EditForm(FlaskForm):
+    """The fields of a dataset a user may still change (see :mod:`.editing`)."""
+    title = StringField("Title", validators=[Length(max=500)])
+    notes = TextAreaField("Description (Markdown)", validators=[Length(max=100000)])
+    license_id = SelectField("License", choices=[], validate_choice=True)
+    make_public = BooleanField("Make this dataset public (this cannot be undone once active)")

@@ -1,10 +1,10 @@
 """The pages: one blueprint ``web`` with one child blueprint per area."""
 from flask import Blueprint
 
-from . import account, datasets, groups, home, resources, sharing
+from . import account, datasets, editing, groups, home, resources, sharing
 
 bp = Blueprint("web", __name__.rsplit(".", 1)[0], template_folder="templates")
-for _area in (home, account, datasets, resources, sharing, groups):
+for _area in (home, account, datasets, editing, resources, sharing, groups):
     bp.register_blueprint(_area.bp)
 
 

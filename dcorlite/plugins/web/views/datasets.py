@@ -57,6 +57,7 @@ def show(dataset_id):
     pkg = read("package_show", {"id": dataset_id})
     resources = pkg["resources"]
     user = current_user()
+    dataset = authz.get_dataset(pkg["id"], user)
     repository = current_app.config["SITE_TITLE"]
     url = short_url(pkg)
     return render_template(
@@ -65,7 +66,8 @@ def show(dataset_id):
         total_size=sum(r.get("size") or 0 for r in resources),
         citation=citation.citation_text(pkg, repository, url), short_url=url,
         formats=citation.FORMATS, authors=citation.authors(pkg),
-        may_share=authz.can_manage_collaborators(user, authz.get_dataset(pkg["id"], user)),
+        may_share=authz.can_manage_collaborators(user, dataset),
+        may_edit=authz.can_edit_dataset(user, dataset),
         jsonld=citation.schema_org(pkg, repository, url, lambda r: r["url"]))
 
 
