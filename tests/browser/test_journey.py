@@ -77,6 +77,9 @@ def test_member_journey(page, data):
         page.get_by_role("link", name="Download original").click()
     with open(original.value.path(), "rb") as fh:
         assert hashlib.sha256(fh.read()).hexdigest() == res.sha256
+    # the owner shares the private dataset with a colleague, who then finds it
+    page.goto(f"/dataset/{ds.name}/collaborators")
+    assert "Not allowed" in page.get_by_role("heading", level=1).inner_text()  # a reader
     # create an API token: shown once
     page.get_by_role("link", name="API tokens").click()
     page.get_by_label("Token name").fill("browser test")
@@ -88,3 +91,25 @@ def test_member_journey(page, data):
     page.get_by_role("button", name="Log out").click()
     page.goto(f"/dataset/{ds.name}")
     assert "Not found" in page.get_by_role("heading", level=1).inner_text()
+
+
+def test_owner_shares_a_dataset(page, data, make_user):
+    colleague = make_user("doctor", password=PASSWORD)
+    ds = data["private"]
+    page.goto("/user/login")
+    page.get_by_label("User name").fill("owner")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/dataset/{ds.name}")
+    page.get_by_role("link", name="Collaborators").click()
+    page.get_by_label("User name").fill(colleague.name)
+    page.get_by_label("Role").select_option("member")
+    page.get_by_role("button", name="Share").click()
+    assert "(doctor)" in page.locator("#collaborators").inner_text()
+    page.get_by_role("button", name="Log out").click()
+    page.goto("/user/login")
+    page.get_by_label("User name").fill("doctor")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/dataset/{ds.name}")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Blood of study 7")

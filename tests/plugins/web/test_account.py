@@ -177,3 +177,11 @@ def test_nobody_revokes_another_users_token(client, site):
 
 def test_no_self_registration(client):
     assert client.get("/user/register").status_code == 404
+
+
+def test_profile_page(client, site):
+    assert client.get("/user").status_code == 302
+    login(client, site["owner"])
+    html = client.get("/user").get_data(as_text=True)
+    assert "<h1>Owner</h1>" in html and "owner@example.org" in html
+    assert 'href="/circle/lab"' in html and "(admin)" in html

@@ -75,6 +75,15 @@ def logout():
     return redirect(url_for("web.home.home"))
 
 
+@bp.route("")
+def profile():
+    """The logged-in user's account, circles and collections."""
+    user = require_user()
+    me = call_action("user_show", user, {})
+    circles = call_action("organization_list_for_user", user, {"permission": "read"})
+    return render_template("web/account/profile.html", me=me, circles=circles)
+
+
 @bp.route("/tokens", methods=["GET", "POST"])
 def tokens():
     """List the user's API tokens; create one (its text is shown once, on this answer)."""
