@@ -68,3 +68,21 @@ class EditForm(FlaskForm):
     notes = TextAreaField("Description (Markdown)", validators=[Length(max=100000)])
     license_id = SelectField("License", choices=[], validate_choice=True)
     make_public = BooleanField("Make this dataset public (this cannot be undone once active)")
+
+
+class NewUserForm(FlaskForm):
+    """An account made by an administrator (there is no self-registration)."""
+    name = StringField("User name", validators=[DataRequired(), Length(max=100)])
+    email = StringField("E-mail", validators=[DataRequired(), Length(max=300)])
+    fullname = StringField("Full name", validators=[Length(max=300)])
+    password = PasswordField("Password (8 characters or more)",
+                             validators=[DataRequired(), Length(max=1000)],
+                             render_kw={"autocomplete": "new-password"})
+    sysadmin = BooleanField("Administrator of this site")
+
+
+class PasswordResetForm(FlaskForm):
+    """A new password for a user."""
+    user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)],
+                             render_kw={"autocomplete": "new-password"})
