@@ -1,0 +1,33 @@
+"""Wiring the web UI into the app: sessions, CSRF, template helpers, error pages."""
+from flask import g
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from . import auth, errors, filters, ratelimit
+
+
+def init_app(app):
+    """Install what the pages need on ``app`` (called by ``app_ready``)."""
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.session_interface = auth.SessionInterface()
+    auth.make_login_manager(app)
+    csrf = CSRFProtect()
+    csrf.init_app(app)
+    # only the pages' forms are checked here; the API authenticates by token
+    for name, blueprint in app.blueprints.items():
+        if name != "web" and not name.startswith("web."):
+            csrf.exempt(blueprint)
+    app.extensions["dcorlite"]["web_throttle"] = ratelimit.LoginThrottle(
+        app.config["WEB_LOGIN_MAX_FAILURES_ACCOUNT"], app.config["WEB_LOGIN_MAX_FAILURES_IP"],
+        app.config["WEB_LOGIN_WINDOW_SECONDS"])
+    # first of all before_request functions: per-request caches start empty even when
+    # requests share an app context (the tests push one around many requests)
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_caches)
+    filters.register(app)
+    errors.register(app, HTTPException, InternalServerError)
+
+
+def _fresh_request_caches():
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)

@@ -1,0 +1,88 @@
+"""The pages' forms; every one carries a CSRF token (Flask-WTF)."""
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Length
+
+from ... import validation
+
+
+class LoginForm(FlaskForm):
+    """User name and password."""
+    name = StringField("User name", validators=[DataRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something (log out, revoke): only the CSRF token."""
+
+
+class TokenForm(FlaskForm):
+    """A new API token's label."""
+    name = StringField("Token name", validators=[
+        DataRequired(), Length(max=validation.TOKEN_NAME_MAX)])
+
+
+class RevokeForm(FlaskForm):
+    """Which token to revoke."""
+    token_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class ShareForm(FlaskForm):
+    """Share a dataset with a user."""
+    user = StringField("User name", validators=[DataRequired(), Length(max=200)])
+    capacity = SelectField("Role", choices=[("member", "may read"), ("editor", "may edit")],
+                           default="member")
+
+
+class UnshareForm(FlaskForm):
+    """Stop sharing a dataset with a user."""
+    user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class MemberForm(FlaskForm):
+    """Give a user a role in a circle or collection."""
+    user = StringField("User name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=[("member", "member (reads)"),
+                                        ("editor", "editor (adds and edits datasets)"),
+                                        ("admin", "admin (also manages members)")],
+                       default="member")
+
+
+class RemoveMemberForm(FlaskForm):
+    """Take a user out of a circle or collection."""
+    user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class CollectionDatasetForm(FlaskForm):
+    """Add a dataset to, or remove it from, a collection (by id or name)."""
+    dataset = StringField("Dataset name or id", validators=[DataRequired(), Length(max=200)])
+
+
+class EditForm(FlaskForm):
+    """The fields of a dataset a user may still change (see :mod:`.editing`)."""
+    title = StringField("Title", validators=[Length(max=500)])
+    notes = TextAreaField("Description (Markdown)", validators=[Length(max=100000)])
+    license_id = SelectField("License", choices=[], validate_choice=True)
+    make_public = BooleanField("Make this dataset public (this cannot be undone once active)")
+
+
+class NewUserForm(FlaskForm):
+    """An account made by an administrator (there is no self-registration)."""
+    name = StringField("User name", validators=[DataRequired(), Length(max=100)])
+    email = StringField("E-mail", validators=[DataRequired(), Length(max=300)])
+    fullname = StringField("Full name", validators=[Length(max=300)])
+    password = PasswordField("Password (8 characters or more)",
+                             validators=[DataRequired(), Length(max=1000)],
+                             render_kw={"autocomplete": "new-password"})
+    sysadmin = BooleanField("Administrator of this site")
+
+
+class PasswordResetForm(FlaskForm):
+    """A new password for a user."""
+    user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)],
+                             render_kw={"autocomplete": "new-password"})

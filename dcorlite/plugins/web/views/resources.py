@@ -1,0 +1,92 @@
+"""The resource page and the plot data endpoint."""
+import json
+
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
+
+from .... import authz
+from ....actions import call_action
+from ....dcfiles import is_dc_resource
+from ....dictization import site_url
+from ....errors import DcorliteError, NotFound
+from ....jobs.waiting import wait_for_job
+from ....serving import unfinished_job_response
+from .. import dcinfo, plotdata
+from .common import read
+from .datasets import processing_states
+
+bp = Blueprint("resources", __name__)
+
+CONDENSE_JOB = "dc_serve.condense"
+DEFAULT_AXES = ("area_um", "deform")
+
+
+def _dcserv(resource_id, query):
+    """A ``dcserv`` answer, or None while the resource is processed (or if that failed)."""
+    try:
+        return call_action("dcserv", g.get("user"), {"id": resource_id, "query": query,
+                                                     "version": "2"})
+    except DcorliteError:
+        return None
+
+
+@bp.route("/dataset/<dataset_id>/resource/<uuid:resource_id>")
+def show(dataset_id, resource_id):
+    """Downloads, checksums, preview, DC info, supplements, logs, tables, plot."""
+    pkg = read("package_show", {"id": dataset_id})
+    resource = next((r for r in pkg["resources"] if r["id"] == str(resource_id)), None)
+    if resource is None:
+        abort(404)
+    is_dc = resource["name"].lower().endswith((".rtdc", ".dc")) or \
+        resource.get("mimetype") in ("RT-DC", "DC")
+    metadata = _dcserv(resource["id"], "metadata") if is_dc else None
+    return render_template(
+        "web/resources/show.html", pkg=pkg, resource=resource, is_dc=is_dc,
+        state=processing_states([resource["id"]]).get(resource["id"]),
+        dc_sections=dcinfo.dc_sections(metadata or {}),
+        sp_sections=dcinfo.sp_sections(resource, call_action(
+            "resource_schema_supplements", g.get("user"), {})),
+        logs=(_dcserv(resource["id"], "logs") or {}) if is_dc else {},
+        tables=(_dcserv(resource["id"], "tables") or {}) if is_dc else {},
+        host=site_url(), default_axes=DEFAULT_AXES)
+
+
+def _json(payload, status=200):
+    return Response(json.dumps(payload, allow_nan=False), status=status,
+                    mimetype="application/json", headers={"Cache-Control": "private, max-age=300"})
+
+
+@bp.route("/dataset/<dataset_id>/resource/<uuid:resource_id>/plot.json")
+def plot_data(dataset_id, resource_id):
+    """Scalar features for the plot, from the condensed copy.
+
+    Without ``x``: the feature names and labels. With ``x`` (and ``y``): their
+    values at up to ``max`` events (``WEB_PLOT_MAX_POINTS``), the same sample
+    for every request. Same permission check and waiting as the condensed route.
+    """
+    try:
+        resource = authz.get_dataset_resource_or_404(dataset_id, resource_id, g.get("user"))
+    except NotFound:
+        return _json({"error": "Resource not found"}, 404)
+    if not is_dc_resource(resource):
+        return _json({"error": "Not DC data"}, 404)
+    outcome = wait_for_job(resource, CONDENSE_JOB, site_url=site_url() or None)
+    unfinished = unfinished_job_response(outcome, "Condensed copy")
+    if unfinished is not None:
+        return unfinished
+    limit = current_app.config["WEB_PLOT_MAX_POINTS"]
+    try:
+        max_points = min(max(int(request.args.get("max", limit)), 1), limit)
+    except ValueError:
+        return _json({"error": "max must be a number"}, 400)
+    wanted = [name for name in (request.args.get("x"), request.args.get("y")) if name]
+    with plotdata.condensed_file(resource.id) as h5:
+        names = plotdata.scalar_features(h5)
+        if not wanted:
+            return _json({"features": plotdata.feature_info(names)})
+        unknown = [name for name in wanted if name not in names]
+        if unknown:
+            return _json({"error": f"Unknown feature: {unknown[0]}"}, 400)
+        total, values = plotdata.feature_values(h5, wanted, max_points)
+    labels = plotdata.feature_info(wanted)
+    return _json({"total": total, "count": len(values[wanted[0]]["values"]),
+                  "features": {name: dict(values[name], label=labels[name]) for name in wanted}})
