@@ -163,7 +163,9 @@ def serve(state, host, port, threads):
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="dcorlite",
                        max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
-                       channel_timeout=300, clear_untrusted_proxy_headers=True,
+                       channel_timeout=300,
+                       # with PROXY_COUNT, the app's ProxyFix reads them instead
+                       clear_untrusted_proxy_headers=not app.config["PROXY_COUNT"],
                        recv_bytes=2 ** 18, connection_limit=CONNECTION_LIMIT)
     finally:
         if consumer is not None:

@@ -17,6 +17,7 @@ BUILTIN_PLUGINS = (
     "dcorlite.plugins.dc_serve",
     "dcorlite.plugins.dc_view",
     "dcorlite.plugins.search",
+    "dcorlite.plugins.deploy",
 )
 
 ENTRY_POINT_GROUP = "dcorlite.plugins"
