@@ -16,6 +16,7 @@ from dcoraid.api import CKANAPI, dataset_activate, dataset_create
 from dcoraid.api.dataset import resource_add
 from dcoraid.download.job import DownloadJob
 from dclab.rtdc_dataset.fmt_dcor import DCOR_CERTS_SEARCH_PATHS
+from dclab.http_utils import ConnectionTimeoutWarning
 from dclab.rtdc_dataset.fmt_dcor.api import APIHandler
 
 pytestmark = pytest.mark.sqlite_only
@@ -33,13 +34,17 @@ def absolute_urls(value):
 
 
 def install_certificate_for_dclab(cert, netloc, folder, monkeypatch):
-    """The steps of docs/deployment.md ("dclab and DCscope"), trusting only ``cert``."""
+    """The steps of docs/deployment.md ("dclab and DCscope"), trusting only ``cert``.
+
+    The bundle for basins is the certificate alone here (the docs add certifi's
+    CAs for other sites), so that nothing else could have verified the server.
+    """
     folder.mkdir()
     (folder / f"{netloc}.cert").write_bytes(cert.read_bytes())
-    monkeypatch.setattr("dclab.rtdc_dataset.fmt_dcor.base.DCOR_CERTS_SEARCH_PATHS",
-                        DCOR_CERTS_SEARCH_PATHS + [str(folder)])
+    DCOR_CERTS_SEARCH_PATHS.append(str(folder))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(folder / f"{netloc}.cert"))
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    return folder
 
 
 def test_dcoraid_and_dclab_through_nginx(behind_nginx, rtdc_path, tmp_path, monkeypatch):
@@ -90,7 +95,13 @@ def test_dcoraid_and_dclab_through_nginx(behind_nginx, rtdc_path, tmp_path, monk
              and "creativecommons" not in u and "opendefinition" not in u]
     assert not wrong, wrong
 
-    install_certificate_for_dclab(b.cert, b.netloc, tmp_path / "dclab-certs", monkeypatch)
+    APIHandler.api_keys.clear()
+    # not installed yet: dclab checks against certifi's CAs (and gives up after retries)
+    with pytest.raises(requests.exceptions.ReadTimeout), \
+            pytest.warns(ConnectionTimeoutWarning, match="CERTIFICATE_VERIFY_FAILED"):
+        dclab.new_dataset(rid, host=b.netloc, api_key=served.tokens["alice"])
+    folder = install_certificate_for_dclab(b.cert, b.netloc, tmp_path / "dclab-certs",
+                                           monkeypatch)
     APIHandler.api_keys.clear()
     try:
         with dclab.new_dataset(rid, host=b.netloc, api_key=served.tokens["alice"]) as remote, \
@@ -102,6 +113,7 @@ def test_dcoraid_and_dclab_through_nginx(behind_nginx, rtdc_path, tmp_path, monk
             assert np.array_equal(remote["mask"][0], local["mask"][0])
     finally:
         APIHandler.api_keys.clear()
+        DCOR_CERTS_SEARCH_PATHS.remove(str(folder))
 
 
 def _get(b, path, **kwargs):
