@@ -6,6 +6,10 @@ in ``REQUESTS_CA_BUNDLE`` for basins (docs/deployment.md).
 """
 import hashlib
 import json
+import shutil
+import socket
+import ssl
+import subprocess
 
 import dclab
 import h5py
@@ -186,6 +190,23 @@ def test_nginx_routes_redirects_and_file_bytes(behind_nginx, rtdc_path):
         assert _get(b, probe).status_code == 404, probe
     with pytest.raises(requests.exceptions.ConnectionError):
         _get(b, "/api/3/action/status_show", headers={"Host": "other.example"})
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_http2_and_tls_versions(behind_nginx):
+    """HTTP/2 is offered by ALPN, and TLS 1.2 clients are still served."""
+    b = behind_nginx
+    http2 = subprocess.run(["curl", "-sS", "--http2", "--cacert", str(b.cert), "-o",
+                            "/dev/null", "-w", "%{http_version}",
+                            b.url + "/api/3/action/status_show"],
+                           capture_output=True, text=True, timeout=30)
+    assert http2.stdout == "2", http2.stderr
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(str(b.cert))
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with socket.create_connection(("127.0.0.1", b.https_port), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
+        assert sock.version() == "TLSv1.2"
 
 
 def test_uploads_are_not_spooled_by_nginx(behind_nginx):
