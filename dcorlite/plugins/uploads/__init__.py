@@ -2,6 +2,7 @@
 import click
 
 from ... import hookimpl
+from ...tls import instance_self_signed
 from . import actions, store, views
 
 
@@ -36,7 +37,6 @@ def offers_s3_urls(app):
     """
     value = app.config["UPLOADS_S3_URLS"]
     if isinstance(value, str) and value.strip().lower() == "auto":
-        from ...tls import instance_self_signed
         return not instance_self_signed(app)
     if isinstance(value, str):
         return value.strip().lower() not in ("false", "0", "no", "off", "")
