@@ -102,7 +102,19 @@ def nginx_config(state, output, upstream, names, https_port, http_port, listen_a
     with open(output, "w") as fh:
         fh.write(nginx.render(site))
     click.echo(f"wrote {output}")
+    if site.storage_root and not _group_readable(site.storage_root):
+        click.echo(f"note: nginx's worker processes must be able to read {site.storage_root} "
+                   "to send files (X-Accel-Redirect): run dcorlite in nginx's group with "
+                   'UMASK = "027", or grant that group read access (docs/deployment.md)')
     if not no_settings:
         wanted = {"PROXY_COUNT": 1, "X_ACCEL_REDIRECT": site.storage_root is not None}
         for line in settings.add_missing(os.path.join(app.instance_path, "config.py"), wanted):
             click.echo(line)
+
+
+def _group_readable(folder):
+    """Whether the group of ``folder`` may list it and enter it (nginx's, ideally)."""
+    try:
+        return os.stat(folder).st_mode & 0o050 == 0o050
+    except FileNotFoundError:
+        return False

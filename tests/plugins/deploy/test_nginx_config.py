@@ -34,6 +34,8 @@ def test_site_file_has_what_the_deployment_needs(app, configured):
                  "proxy_set_header X-Forwarded-Proto $scheme;"):
         assert line in text, line
     assert f"wrote {path}" in output
+    # UMASK 077 (the default) keeps the files from nginx's workers: said, not changed
+    assert "must be able to read" in output and "UMASK" in output
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
