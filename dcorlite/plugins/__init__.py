@@ -18,6 +18,7 @@ BUILTIN_PLUGINS = (
     "dcorlite.plugins.dc_view",
     "dcorlite.plugins.search",
     "dcorlite.plugins.deploy",
+    "dcorlite.plugins.backup",
 )
 
 ENTRY_POINT_GROUP = "dcorlite.plugins"
