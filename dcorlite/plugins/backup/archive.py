@@ -12,8 +12,10 @@ keys and digests only) so that the next backup can leave out what earlier
 ones hold. Files are immutable; a key whose size or time changed is carried
 again.
 """
+import concurrent.futures
 import datetime
 import hashlib
+import io
 import json
 import os
 import tarfile
@@ -72,16 +74,58 @@ def instance_files(app):
 
 
 class _Hashing:
-    """A read-only file object that feeds SHA-256 with what passes through."""
+    """A read-only file object that feeds SHA-256 with what passes through.
 
-    def __init__(self, fh):
+    The digest is computed in ``pool`` while the caller encrypts (hashlib
+    releases the interpreter lock); call :meth:`hexdigest` at the end.
+    """
+
+    def __init__(self, fh, pool):
         self._fh = fh
-        self.sha256 = hashlib.sha256()
+        self._pool = pool
+        self._sha256 = hashlib.sha256()
+        self._pending = None
 
     def read(self, size=-1):
         data = self._fh.read(size)
-        self.sha256.update(data)
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._pool.submit(self._sha256.update, data)
         return data
+
+    def hexdigest(self):
+        """The SHA-256 of everything read."""
+        if self._pending is not None:
+            self._pending.result()
+        return self._sha256.hexdigest()
+
+
+class _TarWriter:
+    """Writes a tar stream (PAX headers) with few, large writes.
+
+    tarfile's stream mode copies every byte into a buffer of its own first;
+    here file reads go to ``out`` as they are.
+    """
+
+    def __init__(self, out):
+        self._out = out
+
+    def addfile(self, info, fh):
+        """Write ``info``'s header and ``info.size`` bytes read from ``fh``."""
+        self._out.write(info.tobuf(tarfile.PAX_FORMAT))
+        left = info.size
+        while left:
+            data = fh.read(min(COPY_BUFFER, left))
+            if not data:
+                raise IOError(f"{info.name} ended after {info.size - left} bytes")
+            self._out.write(data)
+            left -= len(data)
+        if info.size % tarfile.BLOCKSIZE:
+            self._out.write(b"\0" * (tarfile.BLOCKSIZE - info.size % tarfile.BLOCKSIZE))
+
+    def close(self):
+        """The end-of-archive marker."""
+        self._out.write(b"\0" * (2 * tarfile.BLOCKSIZE))
 
 
 def _add_bytes(tar, name, data):
@@ -89,18 +133,7 @@ def _add_bytes(tar, name, data):
     info.size = len(data)
     info.mtime = int(time.time())
     info.mode = 0o600
-    tar.addfile(info, _BytesReader(data))
-
-
-class _BytesReader:
-    def __init__(self, data):
-        self._data, self._pos = data, 0
-
-    def read(self, size=-1):
-        end = len(self._data) if size is None or size < 0 else self._pos + size
-        piece = self._data[self._pos:end]
-        self._pos += len(piece)
-        return piece
+    tar.addfile(info, io.BytesIO(data))
 
 
 def _add_path(tar, name, path):
@@ -123,6 +156,7 @@ def create_backup(app, recipient, folder, keep, full=False):
     :returns: ``(sidecar dict, names of the pruned backups)``
     """
     storage = get_storage(app)
+    os.makedirs(folder, exist_ok=True)
     earlier = list_backups(folder)
     previous = earlier[-1] if earlier else None
     full = full or previous is None or previous["chain_length"] >= keep
@@ -151,16 +185,17 @@ def create_backup(app, recipient, folder, keep, full=False):
         path = os.path.join(folder, name + SUFFIX)
         with open(path + ".part", "wb") as sink:
             writer = crypto.EncryptingWriter(sink, recipient)
-            with tarfile.open(fileobj=writer, mode="w|", bufsize=COPY_BUFFER,
-                              copybufsize=COPY_BUFFER) as tar:
-                _add_bytes(tar, "backup.json", json.dumps(info).encode())
-                _add_path(tar, f"database.{'sqlite' if db_kind == 'sqlite' else 'pgdump'}",
-                          db_path)
-                for member, local in instance_files(app).items():
-                    _add_path(tar, member, local)
+            tar = _TarWriter(writer)
+            _add_bytes(tar, "backup.json", json.dumps(info).encode())
+            _add_path(tar, f"database.{'sqlite' if db_kind == 'sqlite' else 'pgdump'}",
+                      db_path)
+            for member, local in instance_files(app).items():
+                _add_path(tar, member, local)
+            with concurrent.futures.ThreadPoolExecutor(1, "dcorlite-backup-hash") as pool:
                 for key in carried:
-                    files[key] = _add_stored(tar, storage, key, current[key], name)
-                _add_bytes(tar, "manifest.json", json.dumps(files).encode())
+                    files[key] = _add_stored(tar, storage, key, current[key], name, pool)
+            _add_bytes(tar, "manifest.json", json.dumps(files).encode())
+            tar.close()
             writer.close()
             sink.flush()
             os.fsync(sink.fileno())
@@ -171,15 +206,15 @@ def create_backup(app, recipient, folder, keep, full=False):
     return info, prune(folder, keep)
 
 
-def _add_stored(tar, storage, key, size_mtime, archive):
+def _add_stored(tar, storage, key, size_mtime, archive, pool):
     """Put stored file ``key`` into ``tar``; return its manifest entry."""
     size, mtime = size_mtime
     member = tarfile.TarInfo(f"files/{key}")
     member.size, member.mtime, member.mode = size, mtime, 0o600
     with storage.open_range(key) as fh:
-        hashing = _Hashing(fh)
+        hashing = _Hashing(fh, pool)
         tar.addfile(member, hashing)
-    return {"size": size, "mtime": mtime, "sha256": hashing.sha256.hexdigest(),
+    return {"size": size, "mtime": mtime, "sha256": hashing.hexdigest(),
             "archive": archive}
 
 

@@ -8,13 +8,15 @@ recipient's public key:
 * the AES-256-GCM key is HKDF-SHA256 of the X25519 shared secret, salted,
   bound to both public keys; a fresh ephemeral key makes it new per archive;
 * then chunks: a 4-byte big-endian ciphertext length and the ciphertext of
-  up to :data:`CHUNK_SIZE` plaintext bytes. The 12-byte nonce is the chunk's
+  up to :data:`CHUNK_SIZE` plaintext bytes (each write is a chunk of its own,
+  so large file reads are sealed without being copied). The 12-byte nonce is the chunk's
   number (11 bytes) and a last-chunk flag (1 byte), and the header is the
   associated data of every chunk (the STREAM construction of Hoang, Reyhanitabar,
   Rogaway and Vizár). So a reordered, dropped, duplicated or altered chunk
   fails its tag, and an archive that ends before its flagged last chunk is
   truncated.
 """
+import concurrent.futures
 import os
 import struct
 
@@ -103,7 +105,11 @@ def _nonce(counter, last):
 
 
 class EncryptingWriter:
-    """A write-only file object that encrypts into ``sink`` (call :meth:`close` to finish)."""
+    """A write-only file object that encrypts into ``sink`` (call :meth:`close` to finish).
+
+    Sealed chunks are written to ``sink`` by a helper thread while the next
+    one is encrypted (file writes release the interpreter lock).
+    """
 
     def __init__(self, sink, recipient):
         ephemeral = X25519PrivateKey.generate()
@@ -114,29 +120,39 @@ class EncryptingWriter:
         self._header = MAGIC + eph_raw + salt
         self._sink = sink
         self._sink.write(self._header)
-        self._buffer = bytearray()
+        self._held = None
         self._counter = 0
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, "dcorlite-backup-write")
+        self._pending = None
         self.closed = False
 
     def write(self, data):
-        """Buffer ``data``; full chunks are encrypted and written at once."""
-        self._buffer += data
-        while len(self._buffer) > CHUNK_SIZE:
-            self._seal(bytes(self._buffer[:CHUNK_SIZE]), last=False)
-            del self._buffer[:CHUNK_SIZE]
+        """Encrypt ``data`` as chunks of its own (at most :data:`CHUNK_SIZE` each).
+
+        The last piece is held back until more comes or :meth:`close` flags
+        it; ``data`` must not be changed afterwards (bytes are safe).
+        """
+        view = memoryview(data)
+        for start in range(0, len(view), CHUNK_SIZE):
+            if self._held is not None:
+                self._seal(self._held, last=False)
+            self._held = view[start:start + CHUNK_SIZE]
         return len(data)
 
     def _seal(self, chunk, last):
         sealed = self._aes.encrypt(_nonce(self._counter, last), chunk, self._header)
         self._counter += 1
-        self._sink.write(_LEN.pack(len(sealed)))
-        self._sink.write(sealed)
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._pool.submit(self._sink.writelines, (_LEN.pack(len(sealed)), sealed))
 
     def close(self):
-        """Write the flagged last chunk (it may be empty)."""
+        """Write the flagged last chunk (it may be empty) and wait for the writes."""
         if not self.closed:
-            self._seal(bytes(self._buffer), last=True)
-            self._buffer = bytearray()
+            self._seal(self._held if self._held is not None else b"", last=True)
+            self._held = None
+            self._pending.result()
+            self._pool.shutdown()
             self.closed = True
 
 
