@@ -19,6 +19,7 @@ BUILTIN_PLUGINS = (
     "dcorlite.plugins.search",
     "dcorlite.plugins.deploy",
     "dcorlite.plugins.backup",
+    "dcorlite.plugins.fixity",
 )
 
 ENTRY_POINT_GROUP = "dcorlite.plugins"
