@@ -30,6 +30,8 @@ def _maybe_start():
     if not interval:
         return
     state = _state(app)
+    if state["running"] or time.monotonic() - state["last"] < interval:
+        return  # the usual case, without the lock
     with _guard:
         if state["running"] or time.monotonic() - state["last"] < interval:
             return

@@ -80,3 +80,22 @@ def test_a_rewritten_condensed_copy_is_recorded_anew_not_reported(app, make_user
     storage.write_json(key, {"v": 2})
     os.utime(path, (0, FixityRecord.get_by_id(key).mtime + 10))
     assert all(r.ok for r in check.run_check())
+
+
+@pytest.mark.sqlite_only
+def test_serve_runs_a_batch_once_the_interval_has_passed(app, client, make_user, make_circle,
+                                                         make_resource):
+    import time
+    from dcorlite import datasets
+    admin = make_user("admin", sysadmin=True)
+    dataset = datasets.create_dataset(admin, {"title": "t", "authors": "a", "license_id": "CC0-1.0",
+                                              "owner_org": make_circle(admin).id})
+    make_resource(admin, dataset, b"checked by the server", name="x.txt")
+    client.get("/api/3/action/status_show")
+    assert FixityRecord.select().count() == 0  # the interval starts with the app
+    app.extensions["dcorlite"]["fixity"]["last"] -= app.config["FIXITY_INTERVAL"]
+    client.get("/api/3/action/status_show")
+    deadline = time.monotonic() + 10
+    while app.extensions["dcorlite"]["fixity"]["running"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [r.ok for r in FixityRecord.select()] == [True]
