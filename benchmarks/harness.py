@@ -113,3 +113,66 @@ def served_instance(workdir, sysadmin=False, database_url=None, serve_args=(),
         wait_for(lambda: requests.get(f"http://{host}/api/3/action/status_show").ok,
                  proc, log)
         yield instance, host, token, circle_id, proc
+
+
+NGINX_MAIN_CONF = """\
+daemon off;
+worker_processes 1;
+{user}
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 512; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {site};
+}}
+"""
+
+
+@contextlib.contextmanager
+def behind_nginx(workdir, instance, env=None):
+    """A second ``dcorlite serve`` on ``instance`` behind nginx, as docs/deployment.md sets up.
+
+    ``dcorlite certs create`` and ``dcorlite nginx-config``, then the server with
+    ``PROXY_COUNT=1``, ``X_ACCEL_REDIRECT=true`` and no job workers (the first
+    server runs them), and nginx (Debian package ``nginx``) as a child process.
+
+    :param env: more ``DCORLITE_*`` settings for that server
+    :yields: ``(https base URL, path of the certificate to trust)``
+    """
+    import shutil
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        raise RuntimeError("nginx not found; install the Debian package nginx")
+    port, https_port, http_port = free_port(), free_port(), free_port()
+    if not os.path.exists(os.path.join(instance, "certs", "server.cert")):
+        run_cli(instance, "certs", "create", "--hostname", "localhost", "--ip", "127.0.0.1")
+    run_cli(instance, "nginx-config", "--upstream", f"127.0.0.1:{port}", "--no-settings",
+            "--https-port", str(https_port), "--http-port", str(http_port),
+            "--listen-address", "127.0.0.1")
+    server_env = dict(clean_env(), DCORLITE_PROXY_COUNT="1", DCORLITE_X_ACCEL_REDIRECT="true",
+                      DCORLITE_JOBS_WORKERS="0", **(env or {}))
+    folder = os.path.join(workdir, "nginx")
+    os.makedirs(folder, exist_ok=True)
+    conf = os.path.join(folder, "nginx.conf")
+    with open(conf, "w") as fh:
+        fh.write(NGINX_MAIN_CONF.format(
+            user="user root root;" if os.geteuid() == 0 else "", tmp=folder,
+            site=os.path.join(instance, "nginx", "dcorlite.conf")))
+    cert = os.path.join(instance, "certs", "server.cert")
+    base = f"https://127.0.0.1:{https_port}"
+    args = CLI + ["--instance", instance, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with process(args, os.path.join(workdir, "dcorlite-nginx.log"), env=server_env) as proc, \
+            process([nginx, "-e", os.path.join(folder, "error.log"), "-p", folder, "-c", conf],
+                    os.path.join(folder, "stderr.log")) as nginx_proc:
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/api/3/action/status_show").ok,
+                 proc, os.path.join(workdir, "dcorlite-nginx.log"))
+        wait_for(lambda: requests.get(f"{base}/api/3/action/status_show", verify=cert).ok,
+                 nginx_proc, os.path.join(folder, "error.log"))
+        yield base, cert

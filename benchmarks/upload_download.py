@@ -10,7 +10,11 @@ at the end (also on errors):
 4. dcorlite (``dcorlite serve`` on a fresh instance): DCOR-Aid's protocol,
    ``resource_upload_s3_urls`` → PUT → ``package_create`` + ``package_revise``
    → download route, checking the ETag (MD5) and the SHA-256 of the download;
-5. the resident memory of the dcorlite server process (VmRSS polled every
+5. behind nginx (``--nginx``): a second ``dcorlite serve`` on the same instance,
+   set up as docs/deployment.md says (self-signed certificate, the site file of
+   ``dcorlite nginx-config``, ``X_ACCEL_REDIRECT``), the same PUT and GET over
+   HTTPS through nginx, next to the direct ones;
+6. the resident memory of the dcorlite server process (VmRSS polled every
    50 ms, and VmHWM), for both sizes, to show that it does not grow with them.
    The large file goes first: a server whose memory grew with the file size
    would show its highest peak there.
@@ -22,7 +26,7 @@ of N transfers is shown. Linux only (``/proc``).
 
 Usage::
 
-    python benchmarks/upload_download.py --size-mib 1024
+    python benchmarks/upload_download.py --size-mib 1024 [--nginx]
 """
 import argparse
 import contextlib
@@ -83,20 +87,20 @@ def check_download(path, sha256):
 
 # -- transfers ----------------------------------------------------------------
 
-def put_file(url, path, headers=None):
+def put_file(url, path, headers=None, verify=True):
     """PUT the file at ``path`` (streamed); return ``(seconds, response)``."""
     with open(path, "rb") as fh:
         start = time.perf_counter()
-        resp = requests.put(url, data=fh, headers=headers)
+        resp = requests.put(url, data=fh, headers=headers, verify=verify)
         elapsed = time.perf_counter() - start
     resp.raise_for_status()
     return elapsed, resp
 
 
-def get_file(url, path, headers=None):
+def get_file(url, path, headers=None, verify=True):
     """GET ``url`` into the file at ``path`` in 4 MiB chunks; return seconds."""
     start = time.perf_counter()
-    with requests.get(url, headers=headers, stream=True) as resp:
+    with requests.get(url, headers=headers, stream=True, verify=verify) as resp:
         resp.raise_for_status()
         with open(path, "wb") as out:
             for chunk in resp.iter_content(CHUNK):
@@ -216,24 +220,33 @@ def seaweedfs_transfer(s3, src, sha256, workdir):
 @contextlib.contextmanager
 def dcorlite(workdir):
     """Set up a fresh instance with a sysadmin, a token and a circle; serve it."""
-    with harness.served_instance(workdir, sysadmin=True) as (_, host, token, circle, proc):
-        yield Dcorlite(f"http://{host}", token, circle, proc.pid)
+    with harness.served_instance(workdir, sysadmin=True) as (instance, host, token, circle,
+                                                             proc):
+        yield Dcorlite(f"http://{host}", token, circle, proc.pid, instance)
 
 
 class Dcorlite:
-    """A running ``dcorlite serve``: base URL, API token, circle id, pid."""
+    """A running ``dcorlite serve``: base URL, API token, circle id, pid, instance.
 
-    def __init__(self, base, token, circle_id, pid):
+    :ivar verify: what requests checks the server's certificate against
+    """
+
+    def __init__(self, base, token, circle_id, pid, instance=None, verify=True):
         self.base, self.token, self.circle_id, self.pid = base, token, circle_id, pid
+        self.instance, self.verify = instance, verify
         self.headers = {"Authorization": token}
+
+    def via(self, base, verify):
+        """The same instance and token at another base URL (a proxy)."""
+        return Dcorlite(base, self.token, self.circle_id, self.pid, self.instance, verify)
 
     def action(self, name, params=None, json=None):
         """Call API action ``name`` (GET with ``params``, POST with ``json``)."""
         url = f"{self.base}/api/3/action/{name}"
         if json is None:
-            resp = requests.get(url, params=params, headers=self.headers)
+            resp = requests.get(url, params=params, headers=self.headers, verify=self.verify)
         else:
-            resp = requests.post(url, json=json, headers=self.headers)
+            resp = requests.post(url, json=json, headers=self.headers, verify=self.verify)
         body = resp.json()
         if not body.get("success"):
             raise RuntimeError(f"{name} failed: {body.get('error')}")
@@ -251,7 +264,7 @@ def dcorlite_transfer(server, src, md5, sha256, workdir, monitor):
     if len(urls["upload_urls"]) != 1:
         raise RuntimeError("expected a single-part upload")
     monitor.take_peak()
-    up, resp = put_file(urls["upload_urls"][0], src)
+    up, resp = put_file(urls["upload_urls"][0], src, verify=server.verify)
     rss_up = monitor.take_peak()
     if resp.headers.get("ETag", "").strip('"') != md5:
         raise RuntimeError(f"upload ETag {resp.headers.get('ETag')} != MD5 {md5}")
@@ -268,7 +281,7 @@ def dcorlite_transfer(server, src, md5, sha256, workdir, monitor):
     dst = os.path.join(workdir, "download.bin")
     url = f"{server.base}/dataset/{ds}/resource/{rid}/download/big.txt"
     monitor.take_peak()
-    down = get_file(url, dst, headers=server.headers)
+    down = get_file(url, dst, headers=server.headers, verify=server.verify)
     rss_down = monitor.take_peak()
     check_download(dst, sha256)
     return up, down, rss_up, rss_down
@@ -281,7 +294,7 @@ def mbps(size, seconds):
     return size / seconds / MB
 
 
-def run(sources, repeat, workdir):
+def run(sources, repeat, workdir, nginx=False):
     """Run all measurements; return ``(throughput rows, memory rows)``.
 
     ``sources`` maps a size in bytes to ``(path, md5, sha256)``, in run order.
@@ -292,14 +305,15 @@ def run(sources, repeat, workdir):
             label = "disk copy + fsync" if fsync else "disk copy (page cache)"
             dst = os.path.join(workdir, "copy.bin")
             secs = min([disk_copy(src, dst, fsync) for _ in range(repeat)])
-            rows.append((size, label, mbps(size, secs), None))
+            rows.append((size, label, mbps(size, secs), None, None))
     s3 = {}
     with seaweedfs(workdir) as client:
         for size, (src, _, sha256) in sources.items():
             runs = [seaweedfs_transfer(client, src, sha256, workdir) for _ in range(repeat)]
             s3[size] = [mbps(size, min(t)) for t in zip(*runs)]
-            rows.append((size, "SeaweedFS upload (PUT)", s3[size][0], None))
-            rows.append((size, "SeaweedFS download (GET)", s3[size][1], None))
+            rows.append((size, "SeaweedFS upload (PUT)", s3[size][0], None, None))
+            rows.append((size, "SeaweedFS download (GET)", s3[size][1], None, None))
+    direct = {}
     with dcorlite(workdir) as server:
         monitor = RssMonitor(server.pid)
         idle = monitor.status_kib("VmRSS")
@@ -310,24 +324,54 @@ def run(sources, repeat, workdir):
                         for _ in range(repeat)]
                 up, down, rss_up, rss_down = zip(*runs)
                 rows.append((size, "dcorlite upload (PUT)", mbps(size, min(up)),
-                             mbps(size, min(up)) / s3[size][0]))
+                             mbps(size, min(up)) / s3[size][0], None))
                 rows.append((size, "dcorlite download (GET)", mbps(size, min(down)),
-                             mbps(size, min(down)) / s3[size][1]))
+                             mbps(size, min(down)) / s3[size][1], None))
                 memory.append((size, idle, max(rss_up), max(rss_down),
                                monitor.status_kib("VmHWM")))
+                direct[size] = (mbps(size, min(up)), mbps(size, min(down)))
         finally:
             monitor.stop()
+        if nginx:
+            rows += nginx_rows(server, sources, repeat, workdir, direct)
     rows.sort(key=lambda row: -row[0])  # stable: grouped by size, in run order
     return rows, memory
+
+
+def nginx_rows(server, sources, repeat, workdir, direct):
+    """PUT and GET through nginx (HTTPS, X-Accel-Redirect), each as a ratio to direct."""
+    rows = []
+    # upload URLs stay on for the measurement, although the certificate is self-signed
+    with harness.behind_nginx(workdir, server.instance,
+                              env={"DCORLITE_UPLOADS_S3_URLS": "true"}) as (base, cert):
+        proxied = server.via(base, cert)
+        for size, (src, md5, sha256) in sources.items():
+            runs = [dcorlite_transfer(proxied, src, md5, sha256, workdir, _NoMonitor())
+                    for _ in range(repeat)]
+            up, down = (mbps(size, min(t)) for t in list(zip(*runs))[:2])
+            rows.append((size, "nginx+TLS upload (PUT)", up, None, up / direct[size][0]))
+            rows.append((size, "nginx+TLS download (GET)", down, None,
+                         down / direct[size][1]))
+    return rows
+
+
+class _NoMonitor:
+    """Stands in for :class:`RssMonitor` where the memory is not measured."""
+
+    def take_peak(self):
+        """Nothing measured."""
+        return 0
 
 
 def print_report(rows, memory):
     """Print the throughput table and the memory table."""
     print()
-    print(f"{'size':>9}  {'operation':<26} {'MB/s':>8}  {'dcorlite/SeaweedFS':>18}")
-    for size, label, rate, ratio in rows:
-        shown = f"{ratio:.2f}x" if ratio is not None else ""
-        print(f"{size // MIB:>5} MiB  {label:<26} {rate:>8.1f}  {shown:>18}")
+    print(f"{'size':>9}  {'operation':<26} {'MB/s':>8}  {'dcorlite/SeaweedFS':>18}"
+          f"  {'behind nginx/direct':>19}")
+    for size, label, rate, vs_s3, vs_direct in rows:
+        shown = [f"{r:.2f}x" if r is not None else "" for r in (vs_s3, vs_direct)]
+        print(f"{size // MIB:>5} MiB  {label:<26} {rate:>8.1f}  {shown[0]:>18}  "
+              f"{shown[1]:>19}")
     print()
     print("dcorlite server memory (MiB), in run order: idle RSS before the transfers, "
           "peak VmRSS (polled every 50 ms) during the PUTs and the GETs, VmHWM after "
@@ -346,6 +390,9 @@ def parse_args():
                              f"is measured too; at most {MAX_SIZE_MIB})")
     parser.add_argument("--repeat", type=int, default=1,
                         help="transfers per measurement; the fastest is shown")
+    parser.add_argument("--nginx", action="store_true",
+                        help="also measure through nginx with TLS and X-Accel-Redirect "
+                             "(needs the Debian package nginx)")
     parser.add_argument("--tmpdir", default=None,
                         help="where to create the temporary directory")
     args = parser.parse_args()
@@ -367,7 +414,7 @@ def main():
             print(f"writing {size // MIB} MiB of random bytes to {path}", flush=True)
             make_file(path, size)
             sources[size] = (path, *digests(path))
-        rows, memory = run(sources, args.repeat, workdir)
+        rows, memory = run(sources, args.repeat, workdir, nginx=args.nginx)
         print_report(rows, memory)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

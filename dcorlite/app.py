@@ -5,6 +5,7 @@ import re
 
 from flask import Flask, g, request
 from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import host
 from .config import early_config, load_config
@@ -36,6 +37,7 @@ def create_app(config=None, *, instance_path=None, plugins=()):
     _configure_jobs(app)
     _configure_blueprints(app)
     _configure_identity(app)
+    _configure_proxy(app)
     pm.hook.app_ready(app=app)
     return app
 
@@ -79,6 +81,14 @@ def _configure_identity(app):
             # every URL built from the request would fail (e.g. a port beyond 65535)
             raise BadRequest("Invalid Host header")
         g.user = host.first("authenticate_request", request=request)
+
+
+def _configure_proxy(app):
+    """Trust ``X-Forwarded-Proto/Host/Port/Prefix/For`` from ``PROXY_COUNT`` proxies."""
+    count = int(app.config["PROXY_COUNT"] or 0)
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,
+                                x_port=count, x_prefix=count)
 
 
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:([0-9]{1,5}))?$")

@@ -187,7 +187,9 @@ def _serve_app(app, threads, job_workers=0, **listen):
     try:
         waitress.serve(app, threads=threads, ident="dcorlite",
                        max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
-                       channel_timeout=300, clear_untrusted_proxy_headers=True,
+                       channel_timeout=300,
+                       # with PROXY_COUNT, the app's ProxyFix reads them instead
+                       clear_untrusted_proxy_headers=not app.config["PROXY_COUNT"],
                        recv_bytes=2 ** 18, connection_limit=CONNECTION_LIMIT, **listen)
     finally:
         if consumer is not None:

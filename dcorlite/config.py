@@ -31,6 +31,10 @@ DEFAULTS = {
     # Octal umask of everything the instance creates: 077 gives files 0600 and
     # folders 0700, since the data may be patients'.
     "UMASK": "077",
+    # Behind a reverse proxy (see docs/deployment.md).
+    "PROXY_COUNT": 0,               # proxies whose X-Forwarded-* headers are trusted
+    "X_ACCEL_REDIRECT": False,      # nginx sends file bytes (X-Accel-Redirect)
+    "CERTS_DIR": None,              # default: <instance>/certs
 }
 
 

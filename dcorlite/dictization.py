@@ -26,7 +26,8 @@ def site_url():
     configured = current_app.config.get("SITE_URL")
     if configured:
         return configured.rstrip("/")
-    return request.host_url.rstrip("/") if request else ""
+    # url_root: with the path prefix a proxy forwards (X-Forwarded-Prefix)
+    return request.url_root.rstrip("/") if request else ""
 
 
 def object_url(resource_id):

@@ -1,10 +1,14 @@
 """Streaming stored objects to clients with ``Range`` support (RFC 9110)."""
 import re
+import urllib.parse
 
-from flask import Response, request
+from flask import Response, current_app, request
 from werkzeug.wsgi import wrap_file
 
 BUFFER_SIZE = 1024 * 1024
+
+#: the ``internal`` nginx location aliased to the local storage folder (X-Accel-Redirect)
+ACCEL_PREFIX = "/_dcorlite_files/"
 
 #: :func:`parse_byte_range` results other than a ``(start, stop)`` span.
 UNSATISFIABLE = "unsatisfiable"
@@ -107,17 +111,38 @@ def _body(storage, key, start, length):
     return _limited_chunks(fh, length)
 
 
+def accel_response(storage, key, headers, mimetype):
+    """The ``X-Accel-Redirect`` answer that lets nginx send ``key``, or None.
+
+    Only with ``X_ACCEL_REDIRECT`` on, for local storage, and for GET
+    requests without ``If-Range`` (nginx would compare it with an ETag of its
+    own; dcorlite answers those itself). The path is the storage key, which
+    the storage made from a resource id, never from a name in the request.
+    """
+    if not current_app.config.get("X_ACCEL_REDIRECT") or request.method != "GET" \
+            or "If-Range" in request.headers or storage.local_path(key) is None:
+        return None
+    headers = {k: v for k, v in headers.items() if k != "Accept-Ranges"}  # nginx adds it
+    headers["X-Accel-Redirect"] = ACCEL_PREFIX + urllib.parse.quote(key)
+    return Response(status=200, mimetype=mimetype, headers=headers)
+
+
 def ranged_response(storage, key, size, etag, download_name=None, mimetype=None):
     """Serve object ``key`` of ``size`` bytes: 200, or 206 for a ``Range`` request.
 
     ``If-None-Match`` with the ETag gives 304; a range that cannot be
-    satisfied gets 416. The body is streamed from storage, never buffered.
+    satisfied gets 416. The body is streamed from storage, never buffered,
+    or, behind nginx with ``X_ACCEL_REDIRECT``, sent by nginx
+    (:func:`accel_response`).
     """
     headers = {"Accept-Ranges": "bytes", "ETag": f'"{etag}"'}
     if download_name:
         headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
     if request.if_none_match and request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
+    accel = accel_response(storage, key, headers, mimetype or "application/octet-stream")
+    if accel is not None:
+        return accel
     span = _requested_span(size, etag)
     if span == UNSATISFIABLE:
         headers["Content-Range"] = f"bytes */{size}"

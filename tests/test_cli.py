@@ -248,7 +248,8 @@ def test_plugins_lists_the_builtin_plugins(cli_runner):
     names = {key.split(" [", 1)[0]: key for key in listed}
     assert {"local", "ckan_api", "tokens", "dc_schemas", "uploads", "dc_serve"} <= set(names)
     assert names["tokens"] == "tokens [dcorlite 0.1.0 (built-in)]"
-    assert listed[names["tokens"]] == "authenticate_request, register_actions, register_commands"
+    assert listed[names["tokens"]] == ("authenticate_request, register_actions, "
+                                       "register_commands, register_migrations")
 
 
 # -- serve -------------------------------------------------------------------

@@ -27,7 +27,7 @@ def shown(api):
 def test_every_kind_of_write_is_in_the_next_package_show(
         app, api, shown, make_user, make_circle, make_collection, make_dataset, client):
     """Each write, preceded by a show that fills the cache, is visible in the show after it."""
-    owner, friend = make_user(), make_user()
+    owner = make_user()
     circle = make_circle(owner)
     collection = make_collection(owner)
     draft = make_dataset(owner, circle, active=False, title="Before")

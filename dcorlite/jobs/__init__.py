@@ -10,9 +10,6 @@ from typing import Callable
 
 from flask import current_app
 
-_site_url = contextvars.ContextVar("dcorlite_job_site_url", default=None)
-
-
 @dataclasses.dataclass(frozen=True)
 class Job:
     """One idempotent background job.
@@ -44,8 +41,13 @@ def forced():
 
 
 def site_url():
-    """Public base URL for links that jobs write (``SITE_URL``, else the uploader's)."""
-    return (current_app.config.get("SITE_URL") or _site_url.get() or "").rstrip("/")
+    """Public base URL for links that jobs write into files: ``SITE_URL``, else ``""``.
+
+    Never a URL from a request: what a job writes is kept for good, and a
+    request's host may be one client's view (a direct connection, a proxy
+    that was not trusted yet).
+    """
+    return (current_app.config.get("SITE_URL") or "").rstrip("/")
 
 
 def registered_jobs(app=None):
@@ -54,10 +56,10 @@ def registered_jobs(app=None):
     return app.extensions["dcorlite"]["jobs"]
 
 
-def enqueue_for_resource(resource_id, site_url=None, force=False, app=None):
+def enqueue_for_resource(resource_id, force=False, app=None):
     """Queue the processing of ``resource_id`` (returns at once)."""
     from .queue import enqueue
-    enqueue(app or current_app, resource_id, site_url, force)
+    enqueue(app or current_app, resource_id, force=force)
 
 
 __all__ = ["Job", "enqueue_for_resource", "forced", "registered_jobs", "site_url"]

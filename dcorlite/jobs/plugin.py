@@ -20,8 +20,7 @@ def config_defaults():
 @hookimpl
 def resource_created(resource):
     """Queue the processing of every new resource."""
-    from ..dictization import site_url
-    enqueue_for_resource(resource.id, site_url=site_url() or None)
+    enqueue_for_resource(resource.id)
 
 
 @hookimpl

@@ -22,21 +22,22 @@ def make_huey(app):
 
     @huey.task(name=TASK_NAME)
     def process(resource_id, site_url=None, force=False):
-        runner.process_resource(app, resource_id, site_url=site_url, force=force)
+        # site_url: only in tasks queued by older versions; it is no longer used
+        runner.process_resource(app, resource_id, force=force)
 
     app.extensions["dcorlite"]["huey"] = huey
     app.extensions["dcorlite"]["process_task"] = process
     return huey
 
 
-def enqueue(app, resource_id, site_url=None, force=False):
+def enqueue(app, resource_id, force=False):
     """Record the wanted jobs as pending and queue the resource."""
     from ..models import Resource
     resource = Resource.get_or_none(Resource.id == resource_id)
     if resource is None:
         return
     runner.mark_pending(app, resource)
-    app.extensions["dcorlite"]["process_task"](resource_id, site_url=site_url, force=force)
+    app.extensions["dcorlite"]["process_task"](resource_id, force=force)
 
 
 def recover(app):

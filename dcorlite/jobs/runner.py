@@ -7,7 +7,7 @@ import os
 from .. import host
 from ..db import database
 from ..models import JobState, Resource, utcnow
-from . import _forced, _site_url, registered_jobs, waiting
+from . import _forced, registered_jobs, waiting
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def mark_pending(app, resource):
                 state.save()
 
 
-def process_resource(app, resource_id, site_url=None, force=False, only=None):
+def process_resource(app, resource_id, force=False, only=None):
     """Run the wanted jobs of a resource in dependency order.
 
     :param force: rerun jobs that are already done
@@ -74,11 +74,10 @@ def process_resource(app, resource_id, site_url=None, force=False, only=None):
         with resource_lock(app, resource_id) as acquired:
             if not acquired:
                 return None
-            token_url, token_force = _site_url.set(site_url), _forced.set(force)
+            token_force = _forced.set(force)
             try:
                 return _run_all(app, resource, force, only)
             finally:
-                _site_url.reset(token_url)
                 _forced.reset(token_force)
 
 

@@ -61,7 +61,7 @@ def _waiter_slots(app):
         return extensions["job_waiter_slots"]
 
 
-def wait_for_job(resource, job_name, site_url=None, timeout=None):
+def wait_for_job(resource, job_name, timeout=None):
     """Wait until job ``job_name`` has finished for ``resource``; move it to the front first.
 
     :param timeout: seconds (default ``JOBS_WAIT_SECONDS``)
@@ -78,8 +78,7 @@ def wait_for_job(resource, job_name, site_url=None, timeout=None):
     if not slots.acquire(blocking=False):
         return Outcome("busy")
     try:
-        app.extensions["dcorlite"]["process_task"](resource.id, site_url=site_url,
-                                                   priority=WAITED_FOR_PRIORITY)
+        app.extensions["dcorlite"]["process_task"](resource.id, priority=WAITED_FOR_PRIORITY)
         deadline = time.monotonic() + (app.config["JOBS_WAIT_SECONDS"]
                                        if timeout is None else timeout)
         while (remaining := deadline - time.monotonic()) > 0:

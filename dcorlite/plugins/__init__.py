@@ -18,6 +18,9 @@ BUILTIN_PLUGINS = (
     "dcorlite.plugins.dc_view",
     "dcorlite.plugins.search",
     "dcorlite.plugins.web",
+    "dcorlite.plugins.deploy",
+    "dcorlite.plugins.backup",
+    "dcorlite.plugins.fixity",
 )
 
 ENTRY_POINT_GROUP = "dcorlite.plugins"

@@ -6,7 +6,6 @@ caller may not see is reported as missing (404), never as forbidden.
 from flask import Blueprint, Response, g, request
 
 from ... import authz, signing
-from ...dictization import site_url
 from ...errors import NotFound
 from ...jobs.waiting import wait_for_job
 from ...models import Dataset, Resource
@@ -56,7 +55,7 @@ def condensed(dataset_id, resource_id):
     resource = _readable_resource(dataset_id, resource_id)
     if resource is None:
         return _not_found()
-    outcome = wait_for_job(resource, kernel.CONDENSE_JOB, site_url=site_url() or None)
+    outcome = wait_for_job(resource, kernel.CONDENSE_JOB)
     unfinished = unfinished_job_response(outcome, "Condensed copy")
     if unfinished is not None:
         return unfinished

@@ -6,7 +6,6 @@ from flask import Blueprint, Response, g
 from ... import authz
 from ...dcfiles import open_dc_file
 from ...errors import NotFound
-from ...dictization import site_url
 from ...jobs import forced
 from ...jobs.scratch import scratch_dir
 from ...jobs.waiting import wait_for_job
@@ -45,7 +44,7 @@ def preview_jpg(dataset_id, resource_id):
     except NotFound:
         return Response("Preview not found\n", status=404, mimetype="text/plain")
     unfinished = unfinished_job_response(
-        wait_for_job(resource, PREVIEW_JOB, site_url=site_url() or None), "Preview")
+        wait_for_job(resource, PREVIEW_JOB), "Preview")
     if unfinished is not None:
         return unfinished
     storage = get_storage()

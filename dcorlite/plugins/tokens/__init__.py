@@ -1,6 +1,6 @@
 """API tokens: authentication by header, token actions and CLI commands."""
 from ... import hookimpl
-from . import actions, commands, logic
+from . import access_command, actions, commands, expiry, logic
 
 
 @hookimpl
@@ -14,6 +14,12 @@ def authenticate_request(request):
 
 
 @hookimpl
+def register_migrations():
+    """The ``api_token_expiry`` table."""
+    return ("tokens", expiry.MIGRATIONS)
+
+
+@hookimpl
 def register_actions(app):
     """``api_token_create``, ``api_token_list``, ``api_token_revoke``."""
     return actions.ACTIONS
@@ -21,5 +27,6 @@ def register_actions(app):
 
 @hookimpl
 def register_commands(cli):
-    """``dcorlite token …``."""
+    """``dcorlite token …`` and ``dcorlite access-token create``."""
     cli.add_command(commands.token_group)
+    cli.add_command(access_command.access_token_group)

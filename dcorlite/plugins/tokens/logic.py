@@ -7,9 +7,12 @@ import hashlib
 import hmac
 import secrets
 
+import peewee as pw
+
 from ...models import ApiToken, User, utcnow
 from ...prepared import Prepared
 from ... import validation
+from .expiry import ApiTokenExpiry
 
 
 def _digest(secret):
@@ -28,19 +31,34 @@ def _token_id():
             return token_id
 
 
-def create_token(user, name):
-    """Create a token for ``user`` labelled ``name`` and return its text (shown once)."""
+def create_token(user, name, lifetime=None):
+    """Create a token for ``user`` labelled ``name`` and return its text (shown once).
+
+    :param lifetime: a :class:`datetime.timedelta` after which the token stops
+        working, or None (it works until it is revoked)
+    """
     name = validation.as_str(name, "name", max_length=validation.TOKEN_NAME_MAX)
     if not name:
         raise validation.missing("name")
     token_id = _token_id()
     secret = secrets.token_urlsafe(32)
-    ApiToken.create(id=token_id, user=user, name=name, secret_hash=_digest(secret))
+    with ApiToken._meta.database.atomic():
+        token = ApiToken.create(id=token_id, user=user, name=name, secret_hash=_digest(secret))
+        if lifetime is not None:
+            ApiTokenExpiry.create(token=token, expires_at=utcnow() + lifetime)
     return f"{token_id}.{secret}"
 
 
-_TOKEN_WITH_USER = Prepared(lambda token_id: ApiToken.select(ApiToken, User).join(User)
-                            .where(ApiToken.id == token_id))
+_TOKEN_WITH_USER = Prepared(lambda token_id: ApiToken.select(
+    ApiToken, User, ApiTokenExpiry.expires_at).join(User).switch(ApiToken)
+    .join(ApiTokenExpiry, pw.JOIN.LEFT_OUTER).where(ApiToken.id == token_id))
+
+
+def expires_at(token):
+    """When ``token`` (as found by :func:`find_token`) stops working, or None."""
+    # the joined row of the LEFT OUTER JOIN; its expires_at is None for no row
+    joined = getattr(token, "apitokenexpiry", None)
+    return joined.expires_at if joined is not None else None
 
 
 def find_token(text):
@@ -50,6 +68,9 @@ def find_token(text):
     token_id, secret = text.strip().split(".")
     token = _TOKEN_WITH_USER.first(token_id)
     if token is None or not hmac.compare_digest(token.secret_hash, _digest(secret)):
+        return None
+    deadline = expires_at(token)
+    if deadline is not None and deadline <= utcnow():
         return None
     return token
 

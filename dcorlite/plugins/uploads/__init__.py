@@ -2,6 +2,7 @@
 import click
 
 from ... import hookimpl
+from ...tls import instance_self_signed
 from . import actions, store, views
 
 
@@ -9,7 +10,8 @@ from . import actions, store, views
 def config_defaults():
     """Upload settings (see docs/configuration.md)."""
     return {
-        "UPLOADS_S3_URLS": True,          # False: answer like a server without the action
+        # "auto": off while the instance serves its own self-signed certificate
+        "UPLOADS_S3_URLS": "auto",        # False: answer like a server without the action
         "UPLOADS_PART_SIZE": 2 ** 30,     # DCOR-Aid computes ceil(size / 1 GiB) parts
         "UPLOADS_URL_EXPIRY": 86400,
         "UPLOADS_MAX_SIZE": 2 ** 40,
@@ -21,8 +23,24 @@ def config_defaults():
 
 @hookimpl
 def register_actions(app):
-    """``resource_upload_s3_urls``, unless ``UPLOADS_S3_URLS`` is off."""
-    return actions.ACTIONS if app.config["UPLOADS_S3_URLS"] else []
+    """``resource_upload_s3_urls``, unless :func:`offers_s3_urls` says no."""
+    return actions.ACTIONS if offers_s3_urls(app) else []
+
+
+def offers_s3_urls(app):
+    """Whether DCOR-Aid gets upload URLs, or (False) falls back to ``package_revise``.
+
+    DCOR-Aid checks upload URLs against the system's CAs only, never against
+    the certificate pinned from a ``.dcor-access`` file, so behind the
+    instance's self-signed certificate (``dcorlite certs create``) its PUTs
+    would fail; ``"auto"`` turns the action off then.
+    """
+    value = app.config["UPLOADS_S3_URLS"]
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return not instance_self_signed(app)
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off", "")
+    return bool(value)
 
 
 @hookimpl

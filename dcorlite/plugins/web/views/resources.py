@@ -69,7 +69,7 @@ def plot_data(dataset_id, resource_id):
         return _json({"error": "Resource not found"}, 404)
     if not is_dc_resource(resource):
         return _json({"error": "Not DC data"}, 404)
-    outcome = wait_for_job(resource, CONDENSE_JOB, site_url=site_url() or None)
+    outcome = wait_for_job(resource, CONDENSE_JOB)
     unfinished = unfinished_job_response(outcome, "Condensed copy")
     if unfinished is not None:
         return unfinished

@@ -1,0 +1,34 @@
+"""Fixity: stored files and condensed copies re-verified by SHA-256, in paced batches."""
+import os
+
+from ... import hookimpl
+from . import background, commands
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+@hookimpl
+def config_defaults():
+    """Fixity settings (see docs/configuration.md)."""
+    return {
+        "FIXITY_DAYS": 14,          # every file is re-verified within this many days
+        "FIXITY_INTERVAL": 3600,    # seconds between batches in 'dcorlite serve'; 0: none
+    }
+
+
+@hookimpl
+def register_migrations():
+    """The ``fixity_record`` table."""
+    return ("fixity", MIGRATIONS)
+
+
+@hookimpl
+def register_blueprints(app):
+    """Starts the paced batches from requests (no routes of its own)."""
+    return [background.bp]
+
+
+@hookimpl
+def register_commands(cli):
+    """``dcorlite fixity check|report``."""
+    cli.add_command(commands.fixity_group)
