@@ -3,9 +3,10 @@
 One run, loopback only, in a temporary directory removed at the end:
 
 1. a bare Flask app (one route answering a small JSON document) served by
-   waitress with the same thread count as ``dcorlite serve``: the baseline;
-2. ``dcorlite serve`` on a fresh instance (SQLite) with one active dataset
-   holding a 5,000-event RT-DC file with images, processed;
+   waitress with the same thread count and number of processes as ``dcorlite
+   serve``: the baseline;
+2. ``dcorlite serve [--processes N]`` on a fresh instance (SQLite) with one
+   active dataset holding a 5,000-event RT-DC file with images, processed;
 3. ``ab -k -c CONCURRENCY`` (ApacheBench, Debian package ``apache2-utils``)
    against: the bare endpoint, ``status_show``, ``package_show``,
    ``package_search`` (DCOR-Aid's circle query), a ranged ``/files/`` read
@@ -23,7 +24,7 @@ Targets (issue 8): ``package_show`` ≥ 0.5× the bare endpoint's req/s; a range
 
 Usage::
 
-    python benchmarks/request_costs.py [--requests 4000] [--concurrency 8]
+    python benchmarks/request_costs.py [--requests 4000] [--concurrency 8] [--processes 1]
 
 (Not ``benchmarks/requests.py``: scripts run with their folder first on
 ``sys.path``, so that name would hide the requests library from every
@@ -50,7 +51,7 @@ sys.path.insert(0, harness.REPO)
 from tests.fixtures.rtdc import write_repeated  # noqa: E402  (needs the repository root)
 
 BARE_APP = """
-import sys, waitress
+import os, signal, socket, sys, waitress
 from flask import Flask, jsonify
 app = Flask("bare")
 
@@ -58,7 +59,21 @@ app = Flask("bare")
 def bare():
     return jsonify({"help": "bare", "success": True, "result": {"ok": True}})
 
-waitress.serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=8, ident="bare")
+port, processes = int(sys.argv[1]), int(sys.argv[2])
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the finally below
+sock = socket.create_server(("127.0.0.1", port), backlog=2048)
+children = []
+for _ in range(processes - 1):  # as dcorlite serve --processes: one socket, N processes
+    pid = os.fork()
+    if pid == 0:
+        children = None
+        break
+    children.append(pid)
+try:
+    waitress.serve(app, sockets=[sock], threads=8, ident="bare")
+finally:
+    for pid in children or ():
+        os.kill(pid, signal.SIGTERM)
 """
 EVENTS = 5000
 IMAGES = 200
@@ -152,6 +167,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=4000, help="requests per endpoint")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes of both servers (dcorlite serve --processes)")
     args = parser.parse_args()
     if shutil.which("ab") is None:
         sys.exit("needs ApacheBench: apt-get install apache2-utils")
@@ -167,8 +184,10 @@ def run(args, workdir):
     path = make_file(workdir)
     bare_port = harness.free_port()
     bare_log = os.path.join(workdir, "bare.log")
-    with harness.process([sys.executable, "-c", BARE_APP, str(bare_port)], bare_log) as bare, \
-            harness.served_instance(workdir) as (_, host, token, circle_id, _):
+    with harness.process([sys.executable, "-c", BARE_APP, str(bare_port),
+                          str(args.processes)], bare_log) as bare, \
+            harness.served_instance(workdir, serve_args=["--processes", str(args.processes)]) \
+            as (_, host, token, circle_id, _):
         bare_url = f"http://127.0.0.1:{bare_port}/bare"
         harness.wait_for(lambda: requests.get(bare_url).ok, bare, bare_log)
         dataset_id, rid = upload(host, token, circle_id, path)
@@ -198,7 +217,8 @@ def run(args, workdir):
 def report(args, results, single, bare_single, images):
     """Print the tables and the targets."""
     bare = results["bare Flask endpoint"][0]
-    print(f"ab -k -c {args.concurrency} -n {args.requests}, loopback, 2-core machine")
+    print(f"ab -k -c {args.concurrency} -n {args.requests}, loopback, 2-core machine, "
+          f"{args.processes} server process(es) for both servers")
     print(f"{'endpoint':<24} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'failed':>6} "
           f"{'× bare':>7}")
     for name, (rps, p50, p99, failed) in results.items():

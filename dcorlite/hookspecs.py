@@ -100,7 +100,8 @@ def supervise(app, stop):
         return {"COMPACT_IN_REQUESTS": False}
 
     :returns: a dict of configuration keys and values for the child processes, or None
-    Implemented by: search (this process writes the index, the others only read it).
+    Implemented by: search (this process writes the index, the others only read it),
+    fixity (the paced batches run here, once for the instance).
     """
 
 

@@ -100,6 +100,7 @@ def test_shared_work_settings_reach_the_children(app):
     stop, env = supervisor.start_shared_work(app)
     try:
         assert env["DCORLITE_SEARCH_WRITES_INDEX"] == "false"
+        assert env["DCORLITE_FIXITY_INTERVAL"] == "0"  # batches run in the supervisor
         sock = supervisor.listening_socket("127.0.0.1", 0)
         try:
             children = supervisor.children("/inst", sock, 4, 2, 3, env)

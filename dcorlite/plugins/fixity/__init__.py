@@ -1,5 +1,6 @@
 """Fixity: stored files and condensed copies re-verified by SHA-256, in paced batches."""
 import os
+import threading
 
 from ... import hookimpl
 from . import background, commands
@@ -26,6 +27,16 @@ def register_migrations():
 def register_blueprints(app):
     """Starts the paced batches from requests (no routes of its own)."""
     return [background.bp]
+
+
+@hookimpl
+def supervise(app, stop):
+    """Under ``serve --processes N``: the batches run here, not in every server process."""
+    interval = app.config["FIXITY_INTERVAL"]
+    if interval:
+        threading.Thread(target=background.run_every, args=(app, interval, stop),
+                         name="dcorlite-fixity", daemon=True).start()
+    return {"FIXITY_INTERVAL": 0}
 
 
 @hookimpl

@@ -2,7 +2,9 @@
 
 As with the stale-upload sweep, a request looks at the clock only; when
 ``FIXITY_INTERVAL`` seconds have passed since the last batch (or since the
-app started), one batch runs in a thread of its own.
+app started), one batch runs in a thread of its own. Under ``serve
+--processes N`` the supervising process runs the batches instead
+(:func:`run_every`), once for all server processes.
 """
 import logging
 import threading
@@ -49,3 +51,11 @@ def _run(app, state):
     finally:
         state["last"] = time.monotonic()
         state["running"] = False
+
+
+def run_every(app, interval, stop):
+    """Run a batch every ``interval`` seconds until the event ``stop`` is set."""
+    state = _state(app)
+    while not stop.wait(interval):
+        state["running"] = True
+        _run(app, state)

@@ -99,3 +99,24 @@ def test_serve_runs_a_batch_once_the_interval_has_passed(app, client, make_user,
     while app.extensions["dcorlite"]["fixity"]["running"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [r.ok for r in FixityRecord.select()] == [True]
+
+
+def test_the_supervising_process_runs_the_batches_for_all(app, make_user, make_circle,
+                                                          make_resource):
+    """``serve --processes N``: the supervisor's thread checks, the children do not."""
+    import time
+    from dcorlite import datasets, supervisor
+    admin = make_user("admin", sysadmin=True)
+    dataset = datasets.create_dataset(admin, {"title": "t", "authors": "a", "license_id": "CC0-1.0",
+                                              "owner_org": make_circle(admin).id})
+    make_resource(admin, dataset, b"checked by the supervisor", name="x.txt")
+    app.config["FIXITY_INTERVAL"] = 0.05
+    stop, env = supervisor.start_shared_work(app)
+    try:
+        assert env["DCORLITE_FIXITY_INTERVAL"] == "0"
+        deadline = time.monotonic() + 10
+        while not FixityRecord.select().count() and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling the table the batch writes
+    finally:
+        stop.set()
+    assert [r.ok for r in FixityRecord.select()] == [True]
