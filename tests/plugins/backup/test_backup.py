@@ -163,6 +163,12 @@ def test_verify_fails_for_a_flipped_byte_a_truncated_archive_or_another_key(
             fh.write(damaged)
         bad = run(app.instance_path, {}, "backup", "verify", path, "--key", keys[0])
         assert bad.exit_code == 1 and ("damaged" in bad.output or "truncated" in bad.output)
+        fresh = {"DATABASE_URL": f"sqlite:///{tmp_path}/fresh.sqlite",
+                 "STORAGE_URL": f"file:{tmp_path}/fresh-storage", "SECRET_KEY": "x"}
+        failed = run(tmp_path / "fresh", fresh, "backup", "restore", path, "--key", keys[0])
+        assert failed.exit_code == 1 and failed.output.count("\n") == 1, failed.output
+        left = [f for _, _, names in os.walk(tmp_path / "fresh-storage") for f in names]
+        assert left == []  # the files read before the damage are removed again
 
 
 def test_chunks_out_of_order_or_cut_at_a_chunk_boundary_are_detected(monkeypatch, keys):
