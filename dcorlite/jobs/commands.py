@@ -79,5 +79,11 @@ def worker(state, workers):
     clean_scratch(app)
     huey = app.extensions["dcorlite"]["huey"]
     recover(app)
+    # The consumer forks its worker processes: a database connection opened here
+    # (pooled, or huey's own) would be shared by all of them, and their queries
+    # would read each other's results (seen on PostgreSQL with two workers).
+    from ..db import dispose
+    dispose()
+    huey.storage.close()
     click.echo(f"dcorlite worker: {workers} process(es) on {huey.storage.filename}")
     huey.create_consumer(workers=workers, worker_type="process", periodic=False).run()
