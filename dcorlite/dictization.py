@@ -118,12 +118,8 @@ def package_dicts_by_id(ids):
     if not ids:
         return []
     revisions = dict(_REVISIONS.cursor(ids))
-    cache, lock = _dict_cache()
     base = site_url()
-    with lock:
-        cached = {} if cache is None else {
-            i: cache[(i, revisions[i], base)] for i in revisions
-            if (i, revisions[i], base) in cache}
+    cached = _cached({i: (i, revision, base) for i, revision in revisions.items()})
     missing = [i for i in ids if i in revisions and i not in cached]
     if missing:
         cached.update((d["id"], d) for d in package_dicts(_DATASETS.all(missing)))
@@ -138,24 +134,32 @@ def package_dicts(datasets):
     built fresh and not cached.
     """
     datasets = list(datasets)
-    cache, lock = _dict_cache()
     base = site_url()
-    keys = {d.id: (d.id, d.revision, base) for d in datasets
-            if d.revision is not None and cache is not None}
-    with lock:
-        found = {i: cache[k] for i, k in keys.items() if k in cache}
+    keys = {d.id: (d.id, d.revision, base) for d in datasets if d.revision is not None}
+    found = _cached(keys)
     missing = [d for d in datasets if d.id not in found]
     if missing:
         parts = loading.dataset_parts(missing, collaborators=False)
         licenses = {lic["id"]: lic for lic in schemas.licenses()}
         built = {d.id: _package_dict(d, parts[d.id], licenses.get(d.license_id))
                  for d in missing}
-        with lock:
-            for dataset_id, result in built.items():
-                if dataset_id in keys:
-                    cache[keys[dataset_id]] = result
+        cache, lock = _dict_cache()
+        if cache is not None:
+            with lock:
+                for dataset_id, result in built.items():
+                    if dataset_id in keys:
+                        cache[keys[dataset_id]] = result
         found.update(built)
     return [found[d.id] for d in datasets]
+
+
+def _cached(keys):
+    """``{id: dict}`` of the cache's entries for ``keys`` (``{id: cache key}``)."""
+    cache, lock = _dict_cache()
+    if cache is None:
+        return {}
+    with lock:
+        return {i: cache[k] for i, k in keys.items() if k in cache}
 
 
 _cache_guard = threading.Lock()

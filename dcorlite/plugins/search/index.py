@@ -44,6 +44,25 @@ class IndexUnavailable(Exception):
     """The index does not exist yet or cannot be read."""
 
 
+def _retried(action, problem):
+    """``action()``, tried again while a segment file is missing.
+
+    A writer in another process may commit and remove the segments of the
+    generation just read; the next attempt reads the new generation.
+
+    :raises IndexUnavailable: ``problem`` and the cause, for any other error or
+        when the file is still missing after :data:`OPEN_ATTEMPTS` attempts
+    """
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return action()
+        except FileNotFoundError as exc:
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise IndexUnavailable(f"{problem}: {exc!r}") from exc
+        except Exception as exc:
+            raise IndexUnavailable(f"{problem}: {exc!r}") from exc
+
+
 @dataclasses.dataclass
 class CheckReport:
     """Differences between the index and the database."""
@@ -93,16 +112,7 @@ class SearchIndex:
             raise IndexUnavailable(f"search index {path} has layout {layout}, this version "
                                    f"reads layout {schema.LAYOUT} "
                                    "(run 'dcorlite search reindex')")
-        for attempt in range(OPEN_ATTEMPTS):
-            try:
-                return windex.open_dir(path)
-            except FileNotFoundError as exc:
-                # A writer in another process committed and removed the segments of
-                # the generation just read; the next attempt reads the new one.
-                if attempt == OPEN_ATTEMPTS - 1:
-                    raise IndexUnavailable(f"cannot open search index {path}: {exc!r}") from exc
-            except Exception as exc:
-                raise IndexUnavailable(f"cannot open search index {path}: {exc!r}") from exc
+        return _retried(lambda: windex.open_dir(path), f"cannot open search index {path}")
 
     @staticmethod
     def _create(path):
@@ -134,16 +144,8 @@ class SearchIndex:
                 return fresh
             self._local.searcher = None
         self.close_searcher()
-        for attempt in range(OPEN_ATTEMPTS):
-            ix = self._open(path)
-            try:
-                searcher = ix.searcher()
-                break
-            except FileNotFoundError as exc:  # segments merged away meanwhile: see _open
-                if attempt == OPEN_ATTEMPTS - 1:
-                    raise IndexUnavailable(f"cannot read search index {path}: {exc!r}") from exc
-            except Exception as exc:
-                raise IndexUnavailable(f"cannot read search index {path}: {exc!r}") from exc
+        ix = self._open(path)
+        searcher = _retried(ix.searcher, f"cannot read search index {path}")
         self._local.searcher, self._local.path = searcher, path
         return searcher
 
