@@ -18,6 +18,7 @@ def config_defaults():
         "WEB_LOGIN_MAX_FAILURES_IP": 20,      # failed logins per client address and window
         "WEB_LOGIN_WINDOW_SECONDS": 900,
         "WEB_PLOT_MAX_POINTS": 100000,        # most events one plot request returns
+        "WEB_LANGUAGE": None,                 # fixed UI language ("en", "de"); None: the browser's
     }
 
 

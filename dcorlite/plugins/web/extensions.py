@@ -1,9 +1,10 @@
 """Wiring the web UI into the app: sessions, CSRF, template helpers, error pages."""
 from flask import g
+from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from . import auth, errors, filters, ratelimit
+from . import auth, errors, filters, i18n, ratelimit
 
 
 def init_app(app):
@@ -24,6 +25,8 @@ def init_app(app):
     # first of all before_request functions: per-request caches start empty even when
     # requests share an app context (the tests push one around many requests)
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_caches)
+    Babel(app, locale_selector=i18n.locale_for_request,
+          default_translation_directories=str(i18n.TRANSLATIONS))
     filters.register(app)
     errors.register(app, HTTPException, InternalServerError)
 
