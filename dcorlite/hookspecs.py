@@ -174,3 +174,18 @@ def dataset_activated(dataset):
 @hookspec
 def dataset_deleted(dataset, purged):
     """A dataset was deleted (``purged`` False) or purged for good (True)."""
+
+
+@hookspec
+def activity(action, dataset_id, resource_id, details):
+    """Something worth a record in the audit trail happened to a dataset or resource.
+
+    ``action`` is one of ``read`` (metadata of a private dataset shown),
+    ``download`` (original, condensed copy or preview), ``basin`` (a ``/files/``
+    basin opened), ``change``, ``share``, ``delete``, ``purge`` or another
+    plugin's own word; ``resource_id`` may be None; ``details`` is a dict of
+    JSON values (for a purge: ``{"reason": …, "request": …}``). Called after the
+    action succeeded; in a request the actor (user, token, client address) is
+    the request's, outside one ``details["actor"]`` names it. Keep it cheap:
+    it runs on the read path. Implemented by: audit (appends a chained entry).
+    """
