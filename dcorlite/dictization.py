@@ -26,8 +26,14 @@ def site_url():
     configured = current_app.config.get("SITE_URL")
     if configured:
         return configured.rstrip("/")
-    # url_root: with the path prefix a proxy forwards (X-Forwarded-Prefix)
-    return request.url_root.rstrip("/") if request else ""
+    if not request:
+        return ""
+    # url_root (with the path prefix a proxy forwards, X-Forwarded-Prefix) is
+    # rebuilt on each access; a request asks for it several times
+    environ = request.environ
+    if "dcorlite.site_url" not in environ:
+        environ["dcorlite.site_url"] = request.url_root.rstrip("/")
+    return environ["dcorlite.site_url"]
 
 
 def object_url(resource_id):

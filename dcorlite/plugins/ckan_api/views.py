@@ -126,8 +126,9 @@ def _request_data(action):
         data = _json_body()
     else:
         data = {}
-    for field, upload in request.files.items():
-        data[field] = upload
+    if request.method == "POST":
+        for field, upload in request.files.items():
+            data[field] = upload
     return data
 
 
