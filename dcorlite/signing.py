@@ -3,6 +3,7 @@
 Used for upload URLs handed to DCOR-Aid and for byte-serving URLs handed to
 dclab, neither of which sends an API token with those requests.
 """
+import functools
 import hashlib
 import hmac
 import time
@@ -12,8 +13,13 @@ from flask import current_app
 
 
 def _key(purpose):
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"dcorlite-signing:{purpose}".encode(), hashlib.sha256).digest()
+    return _derived_key(current_app.config["SECRET_KEY"], purpose)
+
+
+@functools.lru_cache(maxsize=64)
+def _derived_key(secret, purpose):
+    return hmac.new(secret.encode(), f"dcorlite-signing:{purpose}".encode(),
+                    hashlib.sha256).digest()
 
 
 def _message(method, path, params):

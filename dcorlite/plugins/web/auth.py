@@ -8,7 +8,7 @@ change data through the API.
 """
 import hashlib
 
-from flask import request as current_request, session
+from flask import current_app, request as current_request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
@@ -56,6 +56,9 @@ def make_login_manager(app):
 def session_user(request):
     """The active user of the request's session, or None (see the module's note on methods)."""
     if request.method not in SAFE_METHODS and "web" not in request.blueprints:
+        return None
+    # no session cookie, no session user: API clients and dclab skip Flask-Login's work
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
         return None
     if not current_user.is_authenticated:
         return None
