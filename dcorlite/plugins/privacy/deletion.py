@@ -84,5 +84,5 @@ def approve(user, dataset_id, reason, actor=None):
     details = {"reason": reason, "request": row.id if row else None, "actor": actor}
     host.notify("activity", action="purge", dataset_id=dataset.id, resource_id=None,
                 details=details)
-    return {"package_id": dataset.id, "request": request_dict(row) if row else None,
-            **details}
+    return {"package_id": dataset.id, "reason": reason, "actor": actor,
+            "request": request_dict(row) if row else None}
