@@ -179,8 +179,10 @@ def update_dataset(user, dataset, data, dc_problems=None):
                                    f"add datasets to {group.name}")
     activating = changes.get("state", (None, None))[1] == "active"
     if activating:
-        rules.check_activation(list(Resource.select().where(Resource.dataset == dataset)
-                                    .order_by(Resource.position)), dc_problems)
+        members = list(Resource.select().where(Resource.dataset == dataset)
+                       .order_by(Resource.position))
+        rules.check_activation(members, dc_problems)
+        host.call("dataset_activating", dataset=dataset, resources=members)
     if not changes:
         return {}
     with database.atomic():

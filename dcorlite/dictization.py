@@ -11,7 +11,7 @@ import threading
 import cachetools
 from flask import current_app, request
 
-from . import loading, schemas
+from . import host, loading, schemas
 from .models import Dataset, Membership
 from .prepared import Prepared
 
@@ -81,8 +81,21 @@ def user_dict(user, private=False):
     return result
 
 
-def resource_dict(resource, dataset_id=None):
-    """The CKAN resource dict with DCOR's extra fields and ``dc:``/``sp:`` keys."""
+def plugin_fields(resource_ids):
+    """``{resource id: {field: value}}`` the plugins add (hook ``resource_dict_fields``)."""
+    merged = {}
+    if resource_ids:
+        for rid, fields in host.collect("resource_dict_fields", resource_ids=list(resource_ids)):
+            merged.setdefault(rid, {}).update(fields)
+    return merged
+
+
+def resource_dict(resource, dataset_id=None, fields=None):
+    """The CKAN resource dict with DCOR's extra fields and ``dc:``/``sp:`` keys.
+
+    :param fields: the plugins' fields of this resource (see :func:`plugin_fields`),
+        looked up when not given
+    """
     package_id = dataset_id or resource.dataset_id
     result = {
         "id": resource.id, "package_id": package_id, "name": resource.name,
@@ -101,6 +114,8 @@ def resource_dict(resource, dataset_id=None):
         "metadata_modified": isoformat(resource.last_modified),
     }
     result.update(resource.extras or {})
+    result.update(plugin_fields([resource.id]).get(resource.id, {}) if fields is None
+                  else fields)
     return result
 
 
@@ -147,7 +162,8 @@ def package_dicts(datasets):
     if missing:
         parts = loading.dataset_parts(missing, collaborators=False)
         licenses = {lic["id"]: lic for lic in schemas.licenses()}
-        built = {d.id: _package_dict(d, parts[d.id], licenses.get(d.license_id))
+        extra = plugin_fields([r.id for d in missing for r in parts[d.id].resources])
+        built = {d.id: _package_dict(d, parts[d.id], licenses.get(d.license_id), extra)
                  for d in missing}
         cache, lock = _dict_cache()
         if cache is not None:
@@ -183,7 +199,7 @@ def _dict_cache():
     return extensions["dataset_dicts"]
 
 
-def _package_dict(dataset, parts, lic):
+def _package_dict(dataset, parts, lic, extra):
     group_items = sorted(
         ({"id": g.id, "name": g.name, "title": g.title, "display_name": g.display_name,
           "description": g.description, "image_display_url": ""} for g in parts.collections),
@@ -203,7 +219,8 @@ def _package_dict(dataset, parts, lic):
         "isopen": bool(lic and lic.get("od_conformance") == "approved"),
         "notes": dataset.notes, "num_resources": len(parts.resources),
         "num_tags": len(parts.tags),
-        "resources": [resource_dict(r, dataset.id) for r in parts.resources],
+        "resources": [resource_dict(r, dataset.id, extra.get(r.id, {}))
+                      for r in parts.resources],
         "tags": [{"id": n, "name": n, "display_name": n, "state": "active",
                   "vocabulary_id": None} for n in parts.tags],
         "groups": group_items, "extras": [],

@@ -127,6 +127,37 @@ def search_datasets(query, user):
     """
 
 
+@hookspec
+def resource_dict_fields(resource_ids):
+    """Return ``{resource id: {field: value}}`` to add to these resources' dicts.
+
+    Called when resource dicts are built (``package_show``, ``resource_show``,
+    search results), once for all resources of the datasets being built.
+    Dataset dicts are cached by revision: a plugin whose values change calls
+    :func:`dcorlite.revisions.bump` (or ``mark_written``) in the transaction
+    that stores them. Example::
+
+        return {rid: {"privacy_scan": scans.get(rid)} for rid in resource_ids}
+
+    Implemented by: privacy (``privacy_scan``).
+    """
+
+
+@hookspec
+def dataset_activating(dataset, resources):
+    """``dataset`` (with ``resources``) is about to go from draft to active.
+
+    Called after the core's checks and before the change is written; raise a
+    :class:`dcorlite.errors.DcorliteError` (e.g. ``ValidationError``, a 409) to
+    refuse the activation. Example::
+
+        if any(r.name.endswith(".tmp") for r in resources):
+            raise ValidationError({"state": ["Temporary files cannot be published"]})
+
+    Implemented by: privacy (with ``PRIVACY_BLOCKS_ACTIVATION``).
+    """
+
+
 # -- inside a write transaction ---------------------------------------------
 
 @hookspec

@@ -18,7 +18,7 @@ from dcorlite import create_app, hookimpl, hookspecs
 from dcorlite.actions import Action
 from dcorlite.datasets import update_dataset
 from dcorlite.db import database, open_database
-from dcorlite.errors import StartupError
+from dcorlite.errors import StartupError, ValidationError
 from dcorlite.models import Dataset, Resource, User
 from dcorlite.plugins import get_plugin_manager
 from dcorlite.plugins.ckan_api.actions_datasets import dc_problems
@@ -514,6 +514,70 @@ def test_hook_dataset_activated(make_app, make_user, make_circle, make_dataset,
     update_dataset(owner, dataset, {"private": False}, dc_problems)
     assert recorder.events[-1][:3] == ("dataset_changed", dataset.id, {"private": (True, False)})
     assert len(recorder.of("dataset_activated")) == 1  # only the transition counts
+
+
+class Gatekeeper:
+    """Refuses the activation of datasets with a resource called ``draft.rtdc``."""
+
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def dataset_activating(self, dataset, resources):
+        self.seen.append((dataset.id, [r.name for r in resources]))
+        if any(r.name == "draft.rtdc" for r in resources):
+            raise ValidationError({"state": ["draft.rtdc cannot be published"]})
+
+
+@pytest.mark.sqlite_only
+def test_hook_dataset_activating(make_app, make_user, make_circle, make_dataset,
+                                 make_resource, rtdc_path, api):
+    gate = Gatekeeper()
+    app = make_app(gate)
+    owner = make_user()
+    refused = make_dataset(owner, make_circle(owner), active=False)
+    make_resource(owner, refused, rtdc_path, name="draft.rtdc")
+    status, body = call(app, "package_patch", owner.token, id=refused.id, state="active")
+    assert status == 409 and body["error"]["state"] == ["draft.rtdc cannot be published"]
+    assert Dataset.get_by_id(refused.id).state == "draft"
+    accepted = make_dataset(owner, make_circle(owner), active=False)
+    make_resource(owner, accepted, rtdc_path, name="final.rtdc")
+    status, body = call(app, "package_revise", owner.token, match={"id": accepted.id},
+                        update={"state": "active"})
+    assert status == 200 and body["result"]["package"]["state"] == "active"
+    assert gate.seen == [(refused.id, ["draft.rtdc"]), (accepted.id, ["final.rtdc"])]
+
+
+class Stamp:
+    """Adds ``stamp`` to every resource dict; counts how often it was asked."""
+
+    def __init__(self):
+        self.asked = []
+
+    @hookimpl
+    def resource_dict_fields(self, resource_ids):
+        self.asked.append(sorted(resource_ids))
+        return {rid: {"stamp": f"seen {rid[:4]}"} for rid in resource_ids}
+
+
+@pytest.mark.sqlite_only
+def test_hook_resource_dict_fields(make_app, make_user, make_circle, make_dataset,
+                                   make_resource):
+    stamp = Stamp()
+    app = make_app(stamp)
+    owner = make_user()
+    dataset = make_dataset(owner, make_circle(owner), active=False)
+    first = make_resource(owner, dataset, b"one", name="a.txt")
+    second = make_resource(owner, dataset, b"two", name="b.txt")
+    status, body = call(app, "package_show", owner.token, id=dataset.id)
+    assert [r["stamp"] for r in body["result"]["resources"]] == [
+        f"seen {first.id[:4]}", f"seen {second.id[:4]}"]
+    assert stamp.asked[-1] == sorted([first.id, second.id])  # one call for the dataset
+    asked = len(stamp.asked)
+    call(app, "package_show", owner.token, id=dataset.id)
+    assert len(stamp.asked) == asked  # the cached dict is reused
+    status, body = call(app, "resource_show", owner.token, id=second.id)
+    assert body["result"]["stamp"] == f"seen {second.id[:4]}"
 
 
 class Outbox:

@@ -86,3 +86,14 @@ class PasswordResetForm(FlaskForm):
     user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
     password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)],
                              render_kw={"autocomplete": "new-password"})
+
+
+class StatementForm(FlaskForm):
+    """A statement for the record: confirming scan hits, asking for a deletion."""
+    statement = TextAreaField("Statement", validators=[DataRequired(), Length(max=10000)])
+
+
+class ApproveDeletionForm(FlaskForm):
+    """A sysadmin's approval of a deletion request, with the reason kept."""
+    dataset_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=10000)])

@@ -2,12 +2,13 @@
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from .... import authz
-from ....actions import call_action
+from ....actions import call_action, registry
 from ....app import current_user
 from ....dictization import site_url
 from ....errors import DcorliteError, NotFound
 from ....models import JobState
 from .. import archive, citation
+from ..forms import StatementForm
 from ..searching import FACETS, SORTS, SearchPage
 from .common import error_text, read
 
@@ -67,7 +68,8 @@ def show(dataset_id):
         citation=citation.citation_text(pkg, repository, url), short_url=url,
         formats=citation.FORMATS, authors=citation.authors(pkg),
         may_share=authz.can_manage_collaborators(user, dataset),
-        may_edit=authz.can_edit_dataset(user, dataset),
+        may_edit=authz.can_edit_dataset(user, dataset), statement_form=StatementForm(),
+        may_request_deletion="dataset_deletion_request_create" in registry(),
         jsonld=citation.schema_org(pkg, repository, url, lambda r: r["url"]))
 
 

@@ -11,6 +11,7 @@ from ....errors import DcorliteError, NotFound
 from ....jobs.waiting import wait_for_job
 from ....serving import unfinished_job_response
 from .. import dcinfo, plotdata
+from ..forms import StatementForm
 from .common import read
 from .datasets import processing_states
 
@@ -39,6 +40,7 @@ def show(dataset_id, resource_id):
     is_dc = resource["name"].lower().endswith((".rtdc", ".dc")) or \
         resource.get("mimetype") in ("RT-DC", "DC")
     metadata = _dcserv(resource["id"], "metadata") if is_dc else None
+    user = g.get("user")
     return render_template(
         "web/resources/show.html", pkg=pkg, resource=resource, is_dc=is_dc,
         state=processing_states([resource["id"]]).get(resource["id"]),
@@ -47,7 +49,8 @@ def show(dataset_id, resource_id):
             "resource_schema_supplements", g.get("user"), {})),
         logs=(_dcserv(resource["id"], "logs") or {}) if is_dc else {},
         tables=(_dcserv(resource["id"], "tables") or {}) if is_dc else {},
-        host=site_url(), default_axes=DEFAULT_AXES)
+        host=site_url(), default_axes=DEFAULT_AXES, statement_form=StatementForm(),
+        may_edit=authz.can_edit_dataset(user, authz.get_dataset(pkg["id"], user)))
 
 
 def _json(payload, status=200):
