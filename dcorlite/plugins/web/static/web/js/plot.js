@@ -13,6 +13,14 @@
     status: document.getElementById("plot-status"), plot: document.getElementById("plot"),
     yControls: app.querySelector(".y-controls")
   };
+  // texts in the page's language (data-texts, from the server's catalogue)
+  var texts = JSON.parse(app.getAttribute("data-texts") || "{}");
+  function text(key, values) {
+    return (texts[key] || key).replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? values[name] : all;
+    });
+  }
+  var numberFormat = new Intl.NumberFormat(document.documentElement.lang || undefined);
   var labels = {};
   var hinted = {};  // features whose log hint was applied once
 
@@ -61,11 +69,11 @@
     el.yControls.hidden = histogram;
     var query = "?x=" + encodeURIComponent(x) + (histogram ? "" : "&y=" + encodeURIComponent(y)) +
       "&max=" + encodeURIComponent(el.max.value);
-    status("Loading…");
+    status(text("loading"));
     fetch(url + query, {credentials: "same-origin"}).then(function (r) {
       return r.json().then(function (body) { return {ok: r.ok, body: body}; });
     }).then(function (answer) {
-      if (!answer.ok) { status(answer.body.error || "The data could not be loaded."); return; }
+      if (!answer.ok) { status(answer.body.error || text("failed")); return; }
       var f = answer.body.features;
       [[x, el.xlog], [y, el.ylog]].forEach(function (pair) {
         if (f[pair[0]] && !hinted[pair[0]]) { pair[1].checked = f[pair[0]].log; hinted[pair[0]] = true; }
@@ -76,7 +84,7 @@
       var trace;
       if (histogram) {
         trace = {type: "histogram", x: xs, nbinsx: 100, marker: {color: "#155e75"}};
-        layout.yaxis = {title: {text: "Events"}};
+        layout.yaxis = {title: {text: text("events")}};
       } else {
         var ys = f[y].values;
         trace = {type: "scattergl", mode: "markers", x: xs, y: ys,
@@ -87,22 +95,22 @@
       app.setAttribute("data-drawn", x + "|" + (histogram ? "" : y) + "|" + el.kind.value);
       return Plotly.react(el.plot, [trace], layout, {responsive: true, displaylogo: false,
         toImageButtonOptions: {format: "png", filename: "plot"}}).then(function () {
-        status(answer.body.count.toLocaleString() + " of " + answer.body.total.toLocaleString() +
-               " events");
-        el.plot.setAttribute("aria-label", (histogram ? "Histogram of " : "Scatter plot of ") +
-          (labels[x] || x) + (histogram ? "" : " against " + (labels[y] || y)));
+        status(text("count", {count: numberFormat.format(answer.body.count),
+                              total: numberFormat.format(answer.body.total)}));
+        el.plot.setAttribute("aria-label", text(histogram ? "histogram_label" : "scatter_label",
+                                                {x: labels[x] || x, y: labels[y] || y}));
       });
-    }).catch(function () { status("The data could not be loaded."); });
+    }).catch(function () { status(text("failed")); });
   }
 
-  status("Loading…");
+  status(text("loading"));
   fetch(url, {credentials: "same-origin"}).then(function (r) {
     return r.json().then(function (body) { return {ok: r.ok, body: body}; });
   }).then(function (answer) {
-    if (!answer.ok) { status(answer.body.error || "The plot is not available yet."); return; }
+    if (!answer.ok) { status(answer.body.error || text("not_yet")); return; }
     labels = answer.body.features;
     var names = Object.keys(labels);
-    if (!names.length) { status("This file has no scalar features."); return; }
+    if (!names.length) { status(text("no_features")); return; }
     var dx = app.getAttribute("data-x"), dy = app.getAttribute("data-y");
     fill(el.x, names, labels[dx] ? dx : names[0]);
     fill(el.y, names, labels[dy] ? dy : names[Math.min(1, names.length - 1)]);
@@ -114,5 +122,5 @@
       Plotly.downloadImage(el.plot, {format: "png", filename: "plot", width: 1200, height: 800});
     });
     draw();
-  }).catch(function () { status("The plot is not available."); });
+  }).catch(function () { status(text("unavailable")); });
 })();
