@@ -1,9 +1,12 @@
 // The interactive plot of a resource page: scalar features from plot.json,
 // drawn with plotly.js (WebGL scatter), coloured by a 2D-histogram density.
+// plotly.js (3.5 MB) is loaded when the user opens the plot; after that once, the
+// plot opens by itself on every resource page (remembered in localStorage).
 (function () {
   "use strict";
   var app = document.getElementById("plot-app");
-  if (!app || !window.Plotly) { return; }
+  if (!app) { return; }
+  var REMEMBER = "dcorlite.plot";
   var url = app.getAttribute("data-url");
   var el = {
     form: app.querySelector(".plot-controls"), kind: document.getElementById("plot-kind"),
@@ -11,7 +14,7 @@
     xlog: document.getElementById("plot-xlog"), ylog: document.getElementById("plot-ylog"),
     max: document.getElementById("plot-max"), png: document.getElementById("plot-png"),
     status: document.getElementById("plot-status"), plot: document.getElementById("plot"),
-    yControls: app.querySelector(".y-controls")
+    yControls: app.querySelector(".y-controls"), open: document.getElementById("plot-open")
   };
   // texts in the page's language (data-texts, from the server's catalogue)
   var texts = JSON.parse(app.getAttribute("data-texts") || "{}");
@@ -103,24 +106,45 @@
     }).catch(function () { status(text("failed")); });
   }
 
-  status(text("loading"));
-  fetch(url, {credentials: "same-origin"}).then(function (r) {
-    return r.json().then(function (body) { return {ok: r.ok, body: body}; });
-  }).then(function (answer) {
-    if (!answer.ok) { status(answer.body.error || text("not_yet")); return; }
-    labels = answer.body.features;
-    var names = Object.keys(labels);
-    if (!names.length) { status(text("no_features")); return; }
-    var dx = app.getAttribute("data-x"), dy = app.getAttribute("data-y");
-    fill(el.x, names, labels[dx] ? dx : names[0]);
-    fill(el.y, names, labels[dy] ? dy : names[Math.min(1, names.length - 1)]);
-    el.form.hidden = false;
-    [el.kind, el.x, el.y, el.xlog, el.ylog, el.max].forEach(function (control) {
-      control.addEventListener("change", draw);
-    });
-    el.png.addEventListener("click", function () {
-      Plotly.downloadImage(el.plot, {format: "png", filename: "plot", width: 1200, height: 800});
-    });
-    draw();
-  }).catch(function () { status(text("unavailable")); });
+  function start() {
+    fetch(url, {credentials: "same-origin"}).then(function (r) {
+      return r.json().then(function (body) { return {ok: r.ok, body: body}; });
+    }).then(function (answer) {
+      if (!answer.ok) { status(answer.body.error || text("not_yet")); return; }
+      labels = answer.body.features;
+      var names = Object.keys(labels);
+      if (!names.length) { status(text("no_features")); return; }
+      var dx = app.getAttribute("data-x"), dy = app.getAttribute("data-y");
+      fill(el.x, names, labels[dx] ? dx : names[0]);
+      fill(el.y, names, labels[dy] ? dy : names[Math.min(1, names.length - 1)]);
+      el.form.hidden = false;
+      [el.kind, el.x, el.y, el.xlog, el.ylog, el.max].forEach(function (control) {
+        control.addEventListener("change", draw);
+      });
+      el.png.addEventListener("click", function () {
+        Plotly.downloadImage(el.plot, {format: "png", filename: "plot", width: 1200, height: 800});
+      });
+      draw();
+    }).catch(function () { status(text("unavailable")); });
+  }
+
+  function open() {
+    el.open.hidden = true;
+    el.plot.hidden = false;
+    try { window.localStorage.setItem(REMEMBER, "open"); } catch (e) { /* private mode */ }
+    status(text("loading"));
+    if (window.Plotly) { start(); return; }
+    var script = document.createElement("script");
+    script.src = app.getAttribute("data-plotly");
+    script.onload = start;
+    script.onerror = function () { status(text("unavailable")); };
+    document.head.appendChild(script);
+  }
+
+  var remembered = false;
+  try { remembered = window.localStorage.getItem(REMEMBER) === "open"; } catch (e) { /* none */ }
+  if (remembered) { open(); } else {
+    el.open.hidden = false;
+    el.open.addEventListener("click", open);
+  }
 })();
