@@ -11,7 +11,8 @@ from ....dictization import site_url
 from ....errors import DcorliteError, NotFound
 from ....jobs.waiting import wait_for_job
 from ....serving import unfinished_job_response
-from .. import dcinfo, plotdata
+from ....storage import resource_key
+from .. import dcinfo, imagesize, plotdata
 from .common import read
 from .datasets import processing_states
 
@@ -48,7 +49,9 @@ def show(dataset_id, resource_id):
             "resource_schema_supplements", g.get("user"), {})),
         logs=(_dcserv(resource["id"], "logs") or {}) if is_dc else {},
         tables=(_dcserv(resource["id"], "tables") or {}) if is_dc else {},
-        host=site_url(), default_axes=DEFAULT_AXES, plot_texts=plot_texts())
+        host=site_url(), default_axes=DEFAULT_AXES, plot_texts=plot_texts(),
+        preview_size=imagesize.stored_jpeg_size(resource_key(resource["id"], "preview"))
+        if is_dc else None)
 
 
 def plot_texts():
