@@ -84,7 +84,7 @@ def _add_dataset(site, circle_id, collection, spec, folder):
                       license_id="CC-BY-4.0", owner_org=circle_id, private=private,
                       tags=[{"name": t} for t in tags], groups=[{"id": collection}])
     site.action("package_revise", match={"id": pkg["id"]}, update__resources__extend=[
-        {"id": urls["resource_id"], "name": os.path.basename(path).replace(" ", "_"),
+        {"id": urls["resource_id"], "name": f"{pkg['name']}.rtdc",
          "s3_available": True}])
     site.action("package_revise", match={"id": pkg["id"]}, update={"state": "active"})
     return pkg["id"]

@@ -129,7 +129,7 @@
   }
 
   function open() {
-    el.open.hidden = true;
+    el.open.parentNode.hidden = true;  // its row, which kept the space for it
     el.plot.hidden = false;
     try { window.localStorage.setItem(REMEMBER, "open"); } catch (e) { /* private mode */ }
     status(text("loading"));
