@@ -55,7 +55,7 @@ def show(dataset_id, resource_id):
 
 
 def plot_texts():
-    """The texts plot.js shows, in the page's language (``{placeholder: text}``)."""
+    """The texts plot.js shows, in the page's language (``{key: text}``)."""
     return {"loading": _("Loading…"), "failed": _("The data could not be loaded."),
             "not_yet": _("The plot is not available yet."),
             "unavailable": _("The plot is not available."),
