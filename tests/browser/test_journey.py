@@ -62,6 +62,8 @@ def test_member_journey(page, data):
     # the resource page with its interactive plot
     page.get_by_role("link", name=res.name).click()
     app = page.locator("#plot-app")
+    # plotly.js is loaded when the plot is opened, and from then on by itself
+    page.get_by_role("button", name="Show the interactive plot").click()
     page.wait_for_function("() => document.querySelector('#plot-app').dataset.drawn === 'area_um|deform|scatter'")
     page.wait_for_function("() => /events$/.test(document.querySelector('#plot-status').textContent)")
     assert page.locator("#plot canvas").count() >= 1
@@ -72,6 +74,10 @@ def test_member_journey(page, data):
     assert "Brightness" in page.locator("#plot").inner_text()
     assert _plot_png(page) != before
     assert app.get_attribute("data-drawn") == "area_um|bright_avg|scatter"
+    # once opened, the plot opens by itself on the next visit
+    page.reload()
+    page.wait_for_function("() => document.querySelector('#plot-app').dataset.drawn === 'area_um|deform|scatter'")
+    assert page.get_by_role("button", name="Show the interactive plot").is_hidden()
     # download the original file
     with page.expect_download() as original:
         page.get_by_role("link", name="Download original").click()
@@ -113,3 +119,21 @@ def test_owner_shares_a_dataset(page, data, make_user):
     page.get_by_role("button", name="Log in").click()
     page.goto(f"/dataset/{ds.name}")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Blood of study 7")
+
+
+def test_a_german_browser_gets_the_plot_in_german(browser, live_server, data):
+    context = browser.new_context(base_url=live_server, locale="de-DE")
+    page = context.new_page()
+    try:
+        page.goto("/user/login")
+        assert page.locator("html").get_attribute("lang") == "de"
+        page.get_by_label("Benutzername").fill("nurse")
+        page.get_by_label("Passwort").fill(PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        ds = data["private"]
+        page.goto(f"/dataset/{ds.name}/resource/{ds.resources[0].id}")
+        page.get_by_role("button", name="Interaktives Diagramm anzeigen").click()
+        page.wait_for_function("() => / Ereignissen$/.test(document.querySelector('#plot-status').textContent)")
+        assert page.locator("#plot").get_attribute("aria-label").startswith("Streudiagramm von ")
+    finally:
+        context.close()

@@ -1,11 +1,15 @@
 """The "DC info" table: ``dc:`` metadata by section, with dclab's labels and units."""
 import re
 
-_SECTION_TITLES = {"experiment": "Experiment", "imaging": "Imaging", "setup": "Setup",
-                   "fluorescence": "Fluorescence", "online_contour": "Online contour",
-                   "online_filter": "Online filter", "pipeline": "Pipeline",
-                   "qpi": "Quantitative phase imaging", "fmt_tdms": "TDMS format",
-                   "calculation": "Calculation", "filtering": "Filtering"}
+from flask_babel import gettext as _, lazy_gettext as _l
+
+# the section titles are ours; the labels of the keys are dclab's (English)
+_SECTION_TITLES = {"experiment": _l("Experiment"), "imaging": _l("Imaging"),
+                   "setup": _l("Setup"), "fluorescence": _l("Fluorescence"),
+                   "online_contour": _l("Online contour"), "online_filter": _l("Online filter"),
+                   "pipeline": _l("Pipeline"), "qpi": _l("Quantitative phase imaging"),
+                   "fmt_tdms": _l("TDMS format"), "calculation": _l("Calculation"),
+                   "filtering": _l("Filtering")}
 _UNIT = re.compile(r"^(.*?)\s*\[([^\]]+)\]$")
 
 
@@ -57,7 +61,7 @@ def sp_sections(resource, supplements):
 
 def _text(value):
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, (list, tuple)):
         return ", ".join(map(str, value))
     return "" if value is None else str(value)

@@ -1,6 +1,6 @@
 """Wiring the web UI into the app: sessions, CSRF, template helpers, error pages."""
 from flask import g
-from flask_babel import Babel
+from flask_babel import Babel, refresh as refresh_locale
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -34,3 +34,4 @@ def init_app(app):
 def _fresh_request_caches():
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
+    refresh_locale()  # Flask-Babel keeps the locale in g; each request chooses its own

@@ -1,4 +1,5 @@
 """The pages' forms; every one carries a CSRF token (Flask-WTF)."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, StringField,
                      TextAreaField)
@@ -9,9 +10,9 @@ from ... import validation
 
 class LoginForm(FlaskForm):
     """User name and password."""
-    name = StringField("User name", validators=[DataRequired(), Length(max=200)],
+    name = StringField(_l("User name"), validators=[DataRequired(), Length(max=200)],
                        render_kw={"autocomplete": "username"})
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)],
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
@@ -22,7 +23,7 @@ class ConfirmForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     """A new API token's label."""
-    name = StringField("Token name", validators=[
+    name = StringField(_l("Token name"), validators=[
         DataRequired(), Length(max=validation.TOKEN_NAME_MAX)])
 
 
@@ -33,8 +34,9 @@ class RevokeForm(FlaskForm):
 
 class ShareForm(FlaskForm):
     """Share a dataset with a user."""
-    user = StringField("User name", validators=[DataRequired(), Length(max=200)])
-    capacity = SelectField("Role", choices=[("member", "may read"), ("editor", "may edit")],
+    user = StringField(_l("User name"), validators=[DataRequired(), Length(max=200)])
+    capacity = SelectField(_l("Role"), choices=[("member", _l("may read")),
+                                                ("editor", _l("may edit"))],
                            default="member")
 
 
@@ -45,10 +47,10 @@ class UnshareForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     """Give a user a role in a circle or collection."""
-    user = StringField("User name", validators=[DataRequired(), Length(max=200)])
-    role = SelectField("Role", choices=[("member", "member (reads)"),
-                                        ("editor", "editor (adds and edits datasets)"),
-                                        ("admin", "admin (also manages members)")],
+    user = StringField(_l("User name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=[("member", _l("member (reads)")),
+                                        ("editor", _l("editor (adds and edits datasets)")),
+                                        ("admin", _l("admin (also manages members)"))],
                        default="member")
 
 
@@ -59,32 +61,32 @@ class RemoveMemberForm(FlaskForm):
 
 class CollectionDatasetForm(FlaskForm):
     """Add a dataset to, or remove it from, a collection (by id or name)."""
-    dataset = StringField("Dataset name or id", validators=[DataRequired(), Length(max=200)])
+    dataset = StringField(_l("Dataset name or id"), validators=[DataRequired(), Length(max=200)])
 
 
 class EditForm(FlaskForm):
     """The fields of a dataset a user may still change (see :mod:`.editing`)."""
-    title = StringField("Title", validators=[Length(max=500)])
-    notes = TextAreaField("Description (Markdown)", validators=[Length(max=100000)])
-    license_id = SelectField("License", choices=[], validate_choice=True)
-    make_public = BooleanField("Make this dataset public (this cannot be undone once active)")
+    title = StringField(_l("Title"), validators=[Length(max=500)])
+    notes = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=100000)])
+    license_id = SelectField(_l("License"), choices=[], validate_choice=True)
+    make_public = BooleanField(_l("Make this dataset public (this cannot be undone once active)"))
 
 
 class NewUserForm(FlaskForm):
     """An account made by an administrator (there is no self-registration)."""
-    name = StringField("User name", validators=[DataRequired(), Length(max=100)])
-    email = StringField("E-mail", validators=[DataRequired(), Length(max=300)])
-    fullname = StringField("Full name", validators=[Length(max=300)])
-    password = PasswordField("Password (8 characters or more)",
+    name = StringField(_l("User name"), validators=[DataRequired(), Length(max=100)])
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=300)])
+    fullname = StringField(_l("Full name"), validators=[Length(max=300)])
+    password = PasswordField(_l("Password (8 characters or more)"),
                              validators=[DataRequired(), Length(max=1000)],
                              render_kw={"autocomplete": "new-password"})
-    sysadmin = BooleanField("Administrator of this site")
+    sysadmin = BooleanField(_l("Administrator of this site"))
 
 
 class PasswordResetForm(FlaskForm):
     """A new password for a user."""
     user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)],
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1000)],
                              render_kw={"autocomplete": "new-password"})
 
 

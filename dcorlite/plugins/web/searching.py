@@ -8,22 +8,24 @@ import re
 from urllib.parse import quote
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 
 #: (field, label) of the facets shown, in order
 FACETS = (
-    ("organization", "Circle"), ("groups", "Collection"), ("license_id", "License"),
-    ("res_format", "Format"), ("tags", "Tags"),
-    ("sp:general:sample type", "Sample type"), ("dc:setup:flow rate", "Flow rate [µL/s]"),
-    ("dc:setup:channel width", "Channel width [µm]"), ("dc:setup:chip region", "Region"),
+    ("organization", _l("Circle")), ("groups", _l("Collection")), ("license_id", _l("License")),
+    ("res_format", _l("Format")), ("tags", _l("Tags")),
+    ("sp:general:sample type", _l("Sample type")),
+    ("dc:setup:flow rate", _l("Flow rate [µL/s]")),
+    ("dc:setup:channel width", _l("Channel width [µm]")), ("dc:setup:chip region", _l("Region")),
 )
 FACET_FIELDS = tuple(field for field, _ in FACETS)
 DATE_FIELD = "dc:experiment:date"
 #: (value of ``sort``, label); the first is the default
 SORTS = (
-    ("score desc, metadata_modified desc", "Relevance"),
-    ("metadata_modified desc", "Last modified"),
-    ("metadata_created desc", "Newest"),
-    ("title_string asc", "Title A–Z"),
+    ("score desc, metadata_modified desc", _l("Relevance")),
+    ("metadata_modified desc", _l("Last modified")),
+    ("metadata_created desc", _l("Newest")),
+    ("title_string asc", _l("Title A–Z")),
 )
 ROWS = 20
 MAX_PAGE = 500

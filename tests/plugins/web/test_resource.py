@@ -45,6 +45,15 @@ def test_resource_page(client, processed, rtdc_path):
     assert 'id="plot-app"' in html and "plotly.min.js?v=" in html
 
 
+def test_the_preview_image_has_its_size_so_nothing_moves_when_it_loads(client, processed):
+    import io
+    from PIL import Image
+    ds = processed["public"]
+    html = client.get(_url(ds)).get_data(as_text=True)
+    image = Image.open(io.BytesIO(client.get(_url(ds, "/preview.jpg")).data))
+    assert f'width="{image.width}" height="{image.height}"' in html
+
+
 def test_supplementary_metadata_on_the_page(client, api, make_user, make_circle, make_dataset,
                                             make_resource, rtdc_path):
     owner = make_user("supplier", password=PASSWORD)

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ....actions import call_action
@@ -49,7 +50,7 @@ def login():
     if form.validate_on_submit():
         name, ip = form.name.data.strip(), request.remote_addr
         if _throttle().blocked(name, ip):
-            flash("Too many failed logins. Please wait a few minutes and try again.",
+            flash(_("Too many failed logins. Please wait a few minutes and try again."),
                   "error")
             status = 429
         else:
@@ -59,7 +60,7 @@ def login():
                 auth.log_in(user)
                 return redirect(_safe_next(form.next.data))
             _throttle().failed(name, ip)
-            flash("Wrong user name or password.", "error")
+            flash(_("Wrong user name or password."), "error")
             status = 401
     elif request.method == "POST":
         status = 400
@@ -71,7 +72,7 @@ def logout():
     """End the session (a POST with CSRF token, so no other site can log you out)."""
     if ConfirmForm().validate_on_submit():
         auth.log_out()
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
     return redirect(url_for("web.home.home"))
 
 
@@ -115,5 +116,5 @@ def revoke_token():
         call_action("api_token_revoke", user, {"jti": form.token_id.data})
     except DcorliteError as exc:
         abort(exc.status)
-    flash("The token was revoked.", "info")
+    flash(_("The token was revoked."), "info")
     return redirect(url_for(".tokens"))

@@ -1,5 +1,6 @@
 """Editing a dataset within DCOR's rules (``package_patch``)."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from .... import authz
 from ....actions import call_action
@@ -39,7 +40,7 @@ def edit(dataset_id):
             flash(error_text(exc), "error")
             status = exc.status
         else:
-            flash("The dataset was saved.", "info")
+            flash(_("The dataset was saved."), "info")
             return redirect(url_for("web.datasets.show", dataset_id=pkg["name"]))
     elif form.is_submitted():
         status = 400

@@ -4,22 +4,24 @@ Circles are CKAN organizations, collections CKAN groups; both pages are made
 by :func:`_area` from the same actions the API serves for each kind.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from .... import authz
 from ....actions import call_action
 from ....app import current_user
 from ....errors import DcorliteError, NotAuthorized, NotFound
 from ....models import User
+from ..filters import ROLE_NAMES
 from ..forms import CollectionDatasetForm, MemberForm, RemoveMemberForm
 from .common import error_text, read, require_user
 
 bp = Blueprint("groups", __name__)
 
 KINDS = {
-    "circle": {"action": "organization", "facet": "organization", "title": "Circles",
-               "one": "circle"},
-    "collection": {"action": "group", "facet": "groups", "title": "Collections",
-                   "one": "collection"},
+    "circle": {"action": "organization", "facet": "organization", "title": _l("Circles"),
+               "one": "circle", "empty": _l("There are no circles yet.")},
+    "collection": {"action": "group", "facet": "groups", "title": _l("Collections"),
+                   "one": "collection", "empty": _l("There are no collections yet.")},
 }
 
 
@@ -75,7 +77,7 @@ def _run(action, user, data):
     try:
         return call_action(action, user, data)
     except NotFound as exc:
-        flash(error_text(exc) or "Not found.", "error")
+        flash(error_text(exc) or _("Not found."), "error")
     except NotAuthorized:
         abort(403)
     except DcorliteError as exc:
@@ -94,7 +96,8 @@ def add_member(kind, name):
     if _run(f"{info['action']}_member_create", user, {
             "id": group["id"], "username": form.user.data.strip(), "role": form.role.data}) \
             is not False:
-        flash(f"{form.user.data.strip()} is now {form.role.data}.", "info")
+        flash(_("%(name)s is now %(role)s.", name=form.user.data.strip(),
+                role=ROLE_NAMES.get(form.role.data, form.role.data)), "info")
     return _back(kind, group)
 
 
@@ -108,7 +111,7 @@ def remove_member(kind, name):
         abort(400)
     if _run(f"{info['action']}_member_delete", user,
             {"id": group["id"], "user_id": form.user_id.data}) is not False:
-        flash("The member was removed.", "info")
+        flash(_("The member was removed."), "info")
     return _back(kind, group)
 
 
@@ -125,6 +128,6 @@ def collection_dataset(name):
     if not remove:
         data["capacity"] = "public"
     if _run("member_delete" if remove else "member_create", user, data) is not False:
-        flash("The dataset was removed from the collection." if remove
-              else "The dataset was added to the collection.", "info")
+        flash(_("The dataset was removed from the collection.") if remove
+              else _("The dataset was added to the collection."), "info")
     return _back("collection", group)

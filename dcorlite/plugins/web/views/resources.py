@@ -2,6 +2,7 @@
 import json
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
+from flask_babel import gettext as _
 
 from .... import authz
 from ....actions import call_action
@@ -10,7 +11,8 @@ from ....dictization import site_url
 from ....errors import DcorliteError, NotFound
 from ....jobs.waiting import wait_for_job
 from ....serving import unfinished_job_response
-from .. import dcinfo, plotdata
+from ....storage import resource_key
+from .. import dcinfo, imagesize, plotdata
 from ..forms import StatementForm
 from .common import read
 from .datasets import processing_states
@@ -49,8 +51,23 @@ def show(dataset_id, resource_id):
             "resource_schema_supplements", g.get("user"), {})),
         logs=(_dcserv(resource["id"], "logs") or {}) if is_dc else {},
         tables=(_dcserv(resource["id"], "tables") or {}) if is_dc else {},
-        host=site_url(), default_axes=DEFAULT_AXES, statement_form=StatementForm(),
-        may_edit=authz.can_edit_dataset(user, authz.get_dataset(pkg["id"], user)))
+        host=site_url(), default_axes=DEFAULT_AXES, plot_texts=plot_texts(),
+        statement_form=StatementForm(),
+        may_edit=authz.can_edit_dataset(user, authz.get_dataset(pkg["id"], user)),
+        preview_size=imagesize.stored_jpeg_size(resource_key(resource["id"], "preview"))
+        if is_dc else None)
+
+
+def plot_texts():
+    """The texts plot.js shows, in the page's language (``{key: text}``)."""
+    return {"loading": _("Loading…"), "failed": _("The data could not be loaded."),
+            "not_yet": _("The plot is not available yet."),
+            "unavailable": _("The plot is not available."),
+            "no_features": _("This file has no scalar features."),
+            # {count}, {total}, {x}, {y} are filled in by the script
+            "count": _("{count} of {total} events"),
+            "scatter_label": _("Scatter plot of {x} against {y}"),
+            "histogram_label": _("Histogram of {x}"), "events": _("Events")}
 
 
 def _json(payload, status=200):
@@ -69,9 +86,9 @@ def plot_data(dataset_id, resource_id):
     try:
         resource = authz.get_dataset_resource_or_404(dataset_id, resource_id, g.get("user"))
     except NotFound:
-        return _json({"error": "Resource not found"}, 404)
+        return _json({"error": _("Resource not found")}, 404)
     if not is_dc_resource(resource):
-        return _json({"error": "Not DC data"}, 404)
+        return _json({"error": _("Not DC data")}, 404)
     outcome = wait_for_job(resource, CONDENSE_JOB)
     unfinished = unfinished_job_response(outcome, "Condensed copy")
     if unfinished is not None:
@@ -80,7 +97,7 @@ def plot_data(dataset_id, resource_id):
     try:
         max_points = min(max(int(request.args.get("max", limit)), 1), limit)
     except ValueError:
-        return _json({"error": "max must be a number"}, 400)
+        return _json({"error": _("max must be a number")}, 400)
     wanted = [name for name in (request.args.get("x"), request.args.get("y")) if name]
     with plotdata.condensed_file(resource.id) as h5:
         names = plotdata.scalar_features(h5)
@@ -88,7 +105,7 @@ def plot_data(dataset_id, resource_id):
             return _json({"features": plotdata.feature_info(names)})
         unknown = [name for name in wanted if name not in names]
         if unknown:
-            return _json({"error": f"Unknown feature: {unknown[0]}"}, 400)
+            return _json({"error": _("Unknown feature: %(name)s", name=unknown[0])}, 400)
         total, values = plotdata.feature_values(h5, wanted, max_points)
     labels = plotdata.feature_info(wanted)
     return _json({"total": total, "count": len(values[wanted[0]]["values"]),

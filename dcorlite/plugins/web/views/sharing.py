@@ -4,6 +4,7 @@ Offered to those ``authz.can_manage_collaborators`` allows; the page calls
 the ``package_collaborator_*`` actions, so the API's rules apply unchanged.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from ....actions import call_action
 from ....errors import DcorliteError, NotFound
@@ -40,13 +41,13 @@ def collaborators(dataset_id):
                 "id": pkg["id"], "user_id": form.user.data.strip(),
                 "capacity": form.capacity.data})
         except NotFound:
-            flash(f"There is no user “{form.user.data.strip()}”.", "error")
+            flash(_("There is no user “%(name)s”.", name=form.user.data.strip()), "error")
             status = 404
         except DcorliteError as exc:
             flash(error_text(exc), "error")
             status = exc.status
         else:
-            flash(f"Shared with {form.user.data.strip()}.", "info")
+            flash(_("Shared with %(name)s.", name=form.user.data.strip()), "info")
             return redirect(url_for(".collaborators", dataset_id=pkg["name"]))
     elif form.is_submitted():
         status = 400
@@ -67,5 +68,5 @@ def remove_collaborator(dataset_id):
                     {"id": pkg["id"], "user_id": form.user_id.data})
     except DcorliteError as exc:
         abort(exc.status)
-    flash("No longer shared with that user.", "info")
+    flash(_("No longer shared with that user."), "info")
     return redirect(url_for(".collaborators", dataset_id=pkg["name"]))

@@ -10,7 +10,7 @@
     button.addEventListener("click", function () {
       var text = target.getAttribute("title") || target.textContent.trim();
       navigator.clipboard.writeText(text).then(function () {
-        button.textContent = "Copied";
+        button.textContent = button.getAttribute("data-copied") || "Copied";
         setTimeout(function () { button.textContent = label; }, 1500);
       });
     });

@@ -1,9 +1,12 @@
 // The interactive plot of a resource page: scalar features from plot.json,
 // drawn with plotly.js (WebGL scatter), coloured by a 2D-histogram density.
+// plotly.js (3.5 MB) is loaded when the user opens the plot; after that once, the
+// plot opens by itself on every resource page (remembered in localStorage).
 (function () {
   "use strict";
   var app = document.getElementById("plot-app");
-  if (!app || !window.Plotly) { return; }
+  if (!app) { return; }
+  var REMEMBER = "dcorlite.plot";
   var url = app.getAttribute("data-url");
   var el = {
     form: app.querySelector(".plot-controls"), kind: document.getElementById("plot-kind"),
@@ -11,8 +14,16 @@
     xlog: document.getElementById("plot-xlog"), ylog: document.getElementById("plot-ylog"),
     max: document.getElementById("plot-max"), png: document.getElementById("plot-png"),
     status: document.getElementById("plot-status"), plot: document.getElementById("plot"),
-    yControls: app.querySelector(".y-controls")
+    yControls: app.querySelector(".y-controls"), open: document.getElementById("plot-open")
   };
+  // texts in the page's language (data-texts, from the server's catalogue)
+  var texts = JSON.parse(app.getAttribute("data-texts") || "{}");
+  function text(key, values) {
+    return (texts[key] || key).replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? values[name] : all;
+    });
+  }
+  var numberFormat = new Intl.NumberFormat(document.documentElement.lang || undefined);
   var labels = {};
   var hinted = {};  // features whose log hint was applied once
 
@@ -61,11 +72,11 @@
     el.yControls.hidden = histogram;
     var query = "?x=" + encodeURIComponent(x) + (histogram ? "" : "&y=" + encodeURIComponent(y)) +
       "&max=" + encodeURIComponent(el.max.value);
-    status("Loading…");
+    status(text("loading"));
     fetch(url + query, {credentials: "same-origin"}).then(function (r) {
       return r.json().then(function (body) { return {ok: r.ok, body: body}; });
     }).then(function (answer) {
-      if (!answer.ok) { status(answer.body.error || "The data could not be loaded."); return; }
+      if (!answer.ok) { status(answer.body.error || text("failed")); return; }
       var f = answer.body.features;
       [[x, el.xlog], [y, el.ylog]].forEach(function (pair) {
         if (f[pair[0]] && !hinted[pair[0]]) { pair[1].checked = f[pair[0]].log; hinted[pair[0]] = true; }
@@ -76,7 +87,7 @@
       var trace;
       if (histogram) {
         trace = {type: "histogram", x: xs, nbinsx: 100, marker: {color: "#155e75"}};
-        layout.yaxis = {title: {text: "Events"}};
+        layout.yaxis = {title: {text: text("events")}};
       } else {
         var ys = f[y].values;
         trace = {type: "scattergl", mode: "markers", x: xs, y: ys,
@@ -87,32 +98,53 @@
       app.setAttribute("data-drawn", x + "|" + (histogram ? "" : y) + "|" + el.kind.value);
       return Plotly.react(el.plot, [trace], layout, {responsive: true, displaylogo: false,
         toImageButtonOptions: {format: "png", filename: "plot"}}).then(function () {
-        status(answer.body.count.toLocaleString() + " of " + answer.body.total.toLocaleString() +
-               " events");
-        el.plot.setAttribute("aria-label", (histogram ? "Histogram of " : "Scatter plot of ") +
-          (labels[x] || x) + (histogram ? "" : " against " + (labels[y] || y)));
+        status(text("count", {count: numberFormat.format(answer.body.count),
+                              total: numberFormat.format(answer.body.total)}));
+        el.plot.setAttribute("aria-label", text(histogram ? "histogram_label" : "scatter_label",
+                                                {x: labels[x] || x, y: labels[y] || y}));
       });
-    }).catch(function () { status("The data could not be loaded."); });
+    }).catch(function () { status(text("failed")); });
   }
 
-  status("Loading…");
-  fetch(url, {credentials: "same-origin"}).then(function (r) {
-    return r.json().then(function (body) { return {ok: r.ok, body: body}; });
-  }).then(function (answer) {
-    if (!answer.ok) { status(answer.body.error || "The plot is not available yet."); return; }
-    labels = answer.body.features;
-    var names = Object.keys(labels);
-    if (!names.length) { status("This file has no scalar features."); return; }
-    var dx = app.getAttribute("data-x"), dy = app.getAttribute("data-y");
-    fill(el.x, names, labels[dx] ? dx : names[0]);
-    fill(el.y, names, labels[dy] ? dy : names[Math.min(1, names.length - 1)]);
-    el.form.hidden = false;
-    [el.kind, el.x, el.y, el.xlog, el.ylog, el.max].forEach(function (control) {
-      control.addEventListener("change", draw);
-    });
-    el.png.addEventListener("click", function () {
-      Plotly.downloadImage(el.plot, {format: "png", filename: "plot", width: 1200, height: 800});
-    });
-    draw();
-  }).catch(function () { status("The plot is not available."); });
+  function start() {
+    fetch(url, {credentials: "same-origin"}).then(function (r) {
+      return r.json().then(function (body) { return {ok: r.ok, body: body}; });
+    }).then(function (answer) {
+      if (!answer.ok) { status(answer.body.error || text("not_yet")); return; }
+      labels = answer.body.features;
+      var names = Object.keys(labels);
+      if (!names.length) { status(text("no_features")); return; }
+      var dx = app.getAttribute("data-x"), dy = app.getAttribute("data-y");
+      fill(el.x, names, labels[dx] ? dx : names[0]);
+      fill(el.y, names, labels[dy] ? dy : names[Math.min(1, names.length - 1)]);
+      el.form.hidden = false;
+      [el.kind, el.x, el.y, el.xlog, el.ylog, el.max].forEach(function (control) {
+        control.addEventListener("change", draw);
+      });
+      el.png.addEventListener("click", function () {
+        Plotly.downloadImage(el.plot, {format: "png", filename: "plot", width: 1200, height: 800});
+      });
+      draw();
+    }).catch(function () { status(text("unavailable")); });
+  }
+
+  function open() {
+    el.open.parentNode.hidden = true;  // its row, which kept the space for it
+    el.plot.hidden = false;
+    try { window.localStorage.setItem(REMEMBER, "open"); } catch (e) { /* private mode */ }
+    status(text("loading"));
+    if (window.Plotly) { start(); return; }
+    var script = document.createElement("script");
+    script.src = app.getAttribute("data-plotly");
+    script.onload = start;
+    script.onerror = function () { status(text("unavailable")); };
+    document.head.appendChild(script);
+  }
+
+  var remembered = false;
+  try { remembered = window.localStorage.getItem(REMEMBER) === "open"; } catch (e) { /* none */ }
+  if (remembered) { open(); } else {
+    el.open.hidden = false;
+    el.open.addEventListener("click", open);
+  }
 })();
