@@ -79,3 +79,19 @@ def test_systemd_accepts_the_unit(unit_text, tmp_path):
 def test_an_unknown_user_is_refused(cli_runner):
     result = cli_runner("systemd-unit", "--user", "no-such-user-here")
     assert result.exit_code == 1 and "no such user" in result.output
+
+
+def test_the_example_in_the_docs_is_what_the_command_writes():
+    """docs/dcorlite.service is the unit for /srv/dcorlite, user dcorlite, 2 processes."""
+    import pathlib
+
+    from dcorlite.plugins.deploy import systemd
+    example = pathlib.Path(__file__).resolve().parents[3] / "docs" / "dcorlite.service"
+    unit = systemd.Unit(instance="/srv/dcorlite", user="dcorlite", group="dcorlite",
+                        exec_start=["/usr/local/bin/dcorlite", "--instance", "/srv/dcorlite",
+                                    "serve", "--host", "127.0.0.1", "--port", "5000",
+                                    "--processes", "2", "--threads", "8"],
+                        drain_seconds=30, umask="0077", read_write_paths=["/srv/dcorlite"],
+                        after=["network-online.target"])
+    body = lambda text: text.split("\n", 1)[1]  # noqa: E731 (the first line is a comment)
+    assert body(example.read_text()) == body(systemd.render(unit))
