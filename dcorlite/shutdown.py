@@ -60,7 +60,8 @@ class Drainer:
             while self.signalled is None:
                 wasyncore.loop(timeout=LOOP_TIMEOUT, map=self._map, count=1)
             for listener in self._listeners():
-                listener.close()
+                # not listener.close(): waitress's closes the trigger too (see below)
+                wasyncore.dispatcher.close(listener)
             busy = self._busy_channels()
             logger.warning("%s: no new connections; finishing %d request(s) within %g s",
                            signal.Signals(self.signalled).name, len(busy), self.drain_seconds)
@@ -72,7 +73,11 @@ class Drainer:
                 signal.signal(sig, handler)
         self.server.task_dispatcher.shutdown(cancel_pending=True,
                                              timeout=max(0.0, self.deadline - time.monotonic()))
-        wasyncore.close_all(self._map)
+        for channel in self._channels():
+            channel.close()
+        # The trigger stays open: a request thread that is still finishing pulls it
+        # with os.write on its bare descriptor, which, once closed and reused by a
+        # file opened since (the job queue's database, seen), would be written into.
         return cut
 
     def _busy_channels(self):

@@ -57,31 +57,38 @@ def start_server(tmp_path, database_url, subprocess_pycache):
 class SlowPut(threading.Thread):
     """PUT ``data`` to ``url`` in chunks: the first half, then (on :attr:`go_on`) the rest."""
 
-    def __init__(self, url, data):
+    method = "PUT"
+
+    def __init__(self, url, data, headers=None):
         super().__init__(daemon=True)
         self.url, self.data = urllib.parse.urlsplit(url), data
+        self.headers = headers or {}
         self.half_sent, self.go_on = threading.Event(), threading.Event()
-        self.status = self.etag = self.error = None
+        self.status = self.etag = self.error = self.body = None
 
     def chunks(self):
         half = len(self.data) // 2
-        for start in range(0, len(self.data), CHUNK):
-            if start == half:
+        for first, end in ((0, half), (half, len(self.data))):
+            if first:
                 self.half_sent.set()
                 self.go_on.wait(120)
-            time.sleep(0.01)  # a client on a slow line
-            yield self.data[start:start + CHUNK]
+            for start in range(first, end, CHUNK):
+                time.sleep(0.01)  # a client on a slow line
+                yield self.data[start:min(start + CHUNK, end)]
 
     def run(self):
         conn = http.client.HTTPConnection(self.url.hostname, self.url.port, timeout=120)
         try:
-            conn.putrequest("PUT", f"{self.url.path}?{self.url.query}")
+            conn.putrequest(self.method, f"{self.url.path}?{self.url.query}")
             conn.putheader("Content-Length", str(len(self.data)))
+            for name, value in self.headers.items():
+                conn.putheader(name, value)
             conn.endheaders()
             for chunk in self.chunks():
                 conn.send(chunk)
             response = conn.getresponse()
             self.status, self.etag = response.status, response.getheader("ETag")
+            self.body = response.read()
         except OSError as exc:  # the server cut the connection (drain time over)
             self.error = exc
         finally:
@@ -178,3 +185,50 @@ def test_a_part_cut_by_the_drain_time_is_resumed_after_restart(start_server, ser
                                   urls["complete_url"])
     assert attach_and_read_sha256(server, urls["resource_id"]) == \
         hashlib.sha256(data).hexdigest()
+
+
+class SlowPost(SlowPut):
+    method = "POST"
+
+
+def multipart_revise(dataset_id, name, content):
+    """The body of DCOR-Aid's legacy ``package_revise`` upload of one file."""
+    boundary = "dcorlite-shutdown-test"
+    fields = [("match__id", dataset_id),
+              ("update__resources__extend", f'[{{"name": "{name}"}}]')]
+    parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n"
+             f"{value}\r\n".encode() for key, value in fields]
+    parts.append(f"--{boundary}\r\nContent-Disposition: form-data; "
+                 f"name=\"update__resources__-1__upload\"; filename=\"{name}\"\r\n"
+                 "Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize("serve_args", [ONE, TWO], ids=["serve", "processes-2"])
+def test_a_package_revise_upload_in_progress_at_sigterm_completes(start_server, serve_args):
+    """The legacy upload (behind a self-signed certificate) finishes and is attached."""
+    drain = 30
+    server = start_server(serve_args, drain)
+    dataset = server.action("package_create", "alice",
+                            {"title": "legacy", "authors": "A", "license_id": "CC0-1.0",
+                             "owner_org": server.circle["name"]})
+    content = os.urandom(FILE_SIZE)
+    body, content_type = multipart_revise(dataset["id"], "legacy.txt", content)
+    post = SlowPost(f"{server.url}/api/3/action/package_revise", body,
+                    {"Content-Type": content_type, "Authorization": server.tokens["alice"]})
+    post.start()
+    assert post.half_sent.wait(60)
+    signalled = time.monotonic()
+    server.proc.terminate()
+    wait_for_notices(server, 2 if serve_args else 1)
+    assert refused(server.port), "a new connection was accepted after SIGTERM"
+    post.go_on.set()
+    post.join(60)
+    assert post.error is None and post.status == 200, (post.status, post.body)
+    assert server.proc.wait(drain + supervisor.STOP_MARGIN) == 0, server.log_tail()
+    assert time.monotonic() - signalled < drain
+    server.start()
+    shown = server.action("package_show", "alice", {"id": dataset["id"]})
+    assert [(r["name"], r["sha256"]) for r in shown["resources"]] == \
+        [("legacy.txt", hashlib.sha256(content).hexdigest())]
