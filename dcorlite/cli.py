@@ -9,6 +9,7 @@ import contextlib
 import os
 import socket
 import sys
+import time
 
 import click
 
@@ -167,7 +168,8 @@ def serve(state, host, port, threads, processes, listen_fd):
         stop, settings = supervisor.start_shared_work(app)
         try:
             supervisor.supervise(supervisor.children(
-                state.instance, sock, threads, processes, workers, dict(os.environ, **settings)))
+                state.instance, sock, threads, processes, workers, dict(os.environ, **settings)),
+                app.config["SHUTDOWN_DRAIN_SECONDS"], on_stop=sock.close)
         finally:
             stop.set()
         return
@@ -178,21 +180,32 @@ def serve(state, host, port, threads, processes, listen_fd):
 
 
 def _serve_app(app, threads, job_workers=0, **listen):
-    """Serve ``app`` with waitress on ``listen`` (host and port, or sockets) until stopped."""
+    """Serve ``app`` with waitress on ``listen`` (host and port, or sockets) until stopped.
+
+    SIGTERM or SIGINT stops it cleanly (:mod:`dcorlite.shutdown`): no new
+    connections, requests in progress finish within ``SHUTDOWN_DRAIN_SECONDS``,
+    the job consumer ends after its current jobs; then the command exits 0.
+    """
     import waitress
     from .dcfiles import import_dclab
     from .jobs.queue import start_consumer
+    from .shutdown import Drainer
     import_dclab()  # before the server's threads start (see import_dclab)
     consumer = start_consumer(app, job_workers) if job_workers else None
+    server = waitress.create_server(
+        app, threads=threads, ident="dcorlite",
+        max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
+        channel_timeout=300,
+        # with PROXY_COUNT, the app's ProxyFix reads them instead
+        clear_untrusted_proxy_headers=not app.config["PROXY_COUNT"],
+        recv_bytes=2 ** 18, connection_limit=CONNECTION_LIMIT, **listen)
+    drainer = Drainer(server, app.config["SHUTDOWN_DRAIN_SECONDS"])
     try:
-        waitress.serve(app, threads=threads, ident="dcorlite",
-                       max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
-                       channel_timeout=300,
-                       # with PROXY_COUNT, the app's ProxyFix reads them instead
-                       clear_untrusted_proxy_headers=not app.config["PROXY_COUNT"],
-                       recv_bytes=2 ** 18, connection_limit=CONNECTION_LIMIT, **listen)
+        drainer.run(on_stop=consumer.stop_flag.set if consumer is not None else None)
     finally:
         if consumer is not None:
+            # jobs are "ensure" functions: one cut off here runs again after the restart
+            consumer.shutdown_timeout = max(0.0, (drainer.deadline or 0) - time.monotonic())
             consumer.stop(graceful=True)
 
 

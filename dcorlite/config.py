@@ -35,6 +35,8 @@ DEFAULTS = {
     "PROXY_COUNT": 0,               # proxies whose X-Forwarded-* headers are trusted
     "X_ACCEL_REDIRECT": False,      # nginx sends file bytes (X-Accel-Redirect)
     "CERTS_DIR": None,              # default: <instance>/certs
+    # After SIGTERM, requests in progress (and jobs) get this long to finish.
+    "SHUTDOWN_DRAIN_SECONDS": 30,
 }
 
 

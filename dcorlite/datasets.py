@@ -305,12 +305,12 @@ def purge_dataset(user, dataset, storage):
     """Remove a deleted dataset, its resources and their files for good."""
     if not user.sysadmin:
         rules.check_can_purge(dataset)
-    from .storage import resource_key
+    from .storage import RESOURCE_ARTIFACTS, resource_key
     resource_ids = [r.id for r in Resource.select(Resource.id).where(Resource.dataset == dataset)]
     with database.atomic():
         dataset.delete_instance(recursive=True)
         mark_written(dataset)
     for rid in resource_ids:
-        for artifact in ("resource", "condensed", "preview"):
+        for artifact in RESOURCE_ARTIFACTS:
             storage.delete(resource_key(rid, artifact))
     host.notify("dataset_deleted", dataset=dataset, purged=True)

@@ -105,6 +105,22 @@ def supervise(app, stop):
     """
 
 
+@hookspec
+def inspect_checks(app):
+    """Return a list of :class:`dcorlite.inspection.Check` for ``dcorlite inspect``.
+
+    Each check's ``run(app)`` is called inside an app context and returns a
+    :class:`dcorlite.inspection.Finding` (``OK``, ``WARN`` or ``FAIL`` with one
+    line, detail lines, and optionally a safe ``fix``). Check names are
+    unique. Example::
+
+        return [Check("certificate", lambda app: ok("valid for 300 days"))]
+
+    Implemented by: inspection (configuration, permissions, stored files),
+    uploads (stale staged uploads), fixity, deploy (certificate expiry).
+    """
+
+
 # -- per request / per call -----------------------------------------------
 
 @hookspec(firstresult=True)

@@ -17,8 +17,12 @@ Work that one process should do for all of them runs here, in the
 supervising process: plugins start it in their ``supervise`` hook and return
 the settings that make the children leave it alone (the search plugin writes
 the index here). Otherwise this process only watches: a child that exits is
-started again after :data:`RESTART_DELAY` seconds; SIGTERM or SIGINT stops
-them all.
+started again after :data:`RESTART_DELAY` seconds. SIGTERM or SIGINT stops
+them all cleanly: this process closes its copy of the listening socket and
+passes SIGTERM on; each server process drains its requests and the worker
+finishes its jobs within ``SHUTDOWN_DRAIN_SECONDS`` (see
+:mod:`dcorlite.shutdown`); a child still running :data:`STOP_MARGIN` seconds
+after that is killed.
 """
 import json
 import logging
@@ -35,8 +39,8 @@ logger = logging.getLogger(__name__)
 
 #: seconds before a child that exited is started again
 RESTART_DELAY = 1.0
-#: seconds children get to finish after SIGTERM before they are killed
-STOP_TIMEOUT = 20
+#: seconds children get beyond their drain time after SIGTERM before they are killed
+STOP_MARGIN = 10
 #: connections the kernel queues for the children to accept
 BACKLOG = 2048
 
@@ -95,8 +99,13 @@ def children(instance, sock, threads, processes, job_workers, env):
     return result
 
 
-def supervise(processes):
-    """Run ``processes`` (:class:`Child`) until SIGTERM/SIGINT; restart those that exit."""
+def supervise(processes, drain_seconds, on_stop=None):
+    """Run ``processes`` (:class:`Child`) until SIGTERM/SIGINT; restart those that exit.
+
+    :param drain_seconds: the children's ``SHUTDOWN_DRAIN_SECONDS``
+    :param on_stop: called once the signal came, before the children are stopped
+        (``serve`` closes its listening socket there)
+    """
     stopping = []
 
     def stop(signum, _frame):
@@ -122,14 +131,16 @@ def supervise(processes):
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        _stop_all(processes)
+        if on_stop is not None:
+            on_stop()
+        _stop_all(processes, float(drain_seconds) + STOP_MARGIN)
 
 
-def _stop_all(processes):
+def _stop_all(processes, timeout):
     running = [c.proc for c in processes if c.proc is not None and c.proc.poll() is None]
     for proc in running:
         proc.terminate()
-    deadline = time.monotonic() + STOP_TIMEOUT
+    deadline = time.monotonic() + timeout
     for proc in running:
         try:
             proc.wait(max(0.0, deadline - time.monotonic()))

@@ -274,6 +274,44 @@ def test_hook_register_commands(cli_runner, make_user, api):
     assert (status, body["result"]["name"]) == (200, "cliuser")
 
 
+class BackupAgeCheck:
+    """A third-party check: FAIL until the marker file exists; its fix writes the file."""
+
+    @hookimpl
+    def inspect_checks(self, app):
+        import os
+
+        from dcorlite.inspection import FAIL, Check, Finding, ok
+        marker = os.path.join(app.instance_path, "backup-done")
+
+        def run(app):
+            if os.path.exists(marker):
+                return ok("a backup was made")
+            return Finding(FAIL, "no backup yet", fix=lambda: open(marker, "w").close()
+                           or "made one", fix_text="make a backup")
+        return [Check("backup age", run)]
+
+
+def test_hook_inspect_checks(make_app, tmp_path):
+    """A plugin's check shows in ``dcorlite inspect``; its FAIL sets the exit status."""
+    from dcorlite.cli import CliState
+    from dcorlite.inspection import all_checks
+    from dcorlite.inspection.commands import inspect_command as command
+    app = make_app(BackupAgeCheck())
+    names = [c.name for c in all_checks(app)]
+    assert names[:4] == ["config", "permissions", "orphaned files", "missing files"]
+    assert {"backup age", "fixity", "certificate", "stale uploads"} <= set(names[4:])
+    state = CliState(app.instance_path)
+    state._app = app
+    result = CliRunner().invoke(command, [], obj=state)
+    assert result.exit_code == 1 and "FAIL  backup age: no backup yet" in result.output
+    result = CliRunner().invoke(command, ["--fix", "--yes"], obj=state)
+    assert "fixed: made one" in result.output and "OK    backup age" in result.output
+    assert result.exit_code == 0, result.output
+    with pytest.raises(StartupError, match="backup age"):
+        all_checks(make_app(BackupAgeCheck(), BackupAgeCheck()))
+
+
 class ReadyProbe:
     def __init__(self):
         self.calls = []

@@ -89,7 +89,7 @@ def test_sigterm_stops_every_process(served):
     children = list(child_commands(served.proc.pid))
     assert len(children) == 3
     served.proc.terminate()
-    served.proc.wait(supervisor.STOP_TIMEOUT + 10)
+    served.proc.wait(30 + supervisor.STOP_MARGIN)
     assert [pid for pid in children if running(pid)] == []
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{served.url}/api/3/action/status_show", timeout=5)

@@ -86,4 +86,8 @@ def worker(state, workers):
     dispose()
     huey.storage.close()
     click.echo(f"dcorlite worker: {workers} process(es) on {huey.storage.filename}")
-    huey.create_consumer(workers=workers, worker_type="process", periodic=False).run()
+    # SIGTERM lets every worker finish its current job, for SHUTDOWN_DRAIN_SECONDS at
+    # most; a job cut off after that stays "running" and is queued again at the next start.
+    huey.create_consumer(workers=workers, worker_type="process", periodic=False,
+                         graceful_signal="TERM",
+                         shutdown_timeout=float(app.config["SHUTDOWN_DRAIN_SECONDS"])).run()

@@ -10,6 +10,7 @@ from .. import hookspecs
 BUILTIN_PLUGINS = (
     "dcorlite.storage.local",
     "dcorlite.jobs.plugin",
+    "dcorlite.inspection.plugin",
     "dcorlite.plugins.ckan_api",
     "dcorlite.plugins.tokens",
     "dcorlite.plugins.dc_schemas",

@@ -7,7 +7,8 @@ import tempfile
 from flask import current_app
 
 from ..errors import StartupError
-from .base import Storage, WriteResult, check_key, resource_key, upload_key  # noqa: F401
+from .base import (RESOURCE_ARTIFACTS, Storage, WriteResult, check_key,  # noqa: F401
+                   resource_id_of, resource_key, upload_key)
 
 
 def make_storage(app, backends):

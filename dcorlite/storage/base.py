@@ -34,10 +34,23 @@ def _check_uuid(value):
     return value
 
 
+#: the kinds of stored file kept per resource: its original, and what jobs derive from it
+RESOURCE_ARTIFACTS = ("resource", "condensed", "condensed_meta", "preview", "kernel")
+
+
 def resource_key(resource_id, artifact="resource"):
     """Key of a resource's file (``artifact="resource"``) or a derived artifact."""
     rid = _check_uuid(resource_id)
     return f"{artifact}/{rid[:3]}/{rid[3:6]}/{rid[6:]}"
+
+
+def resource_id_of(key):
+    """The resource id in a key made by :func:`resource_key`, or None for any other key."""
+    parts = key.split("/")
+    if len(parts) != 4:
+        return None
+    rid = "".join(parts[1:]).split(".", 1)[0]
+    return rid if _UUID_RE.match(rid) else None
 
 
 def upload_key(upload_id):

@@ -23,13 +23,13 @@ import tempfile
 import time
 
 from ... import __version__, tls
-from ...storage import get_storage
+from ...storage import RESOURCE_ARTIFACTS, get_storage
 from . import crypto, snapshot
 
 SUFFIX = ".dcbk"
 #: storage prefixes of stored files and derived artifacts (``uploads/`` in
 #: progress are left out: a client resumes or repeats them)
-FILE_PREFIXES = ("resource", "condensed", "condensed_meta", "preview", "kernel")
+FILE_PREFIXES = RESOURCE_ARTIFACTS
 COPY_BUFFER = 4 * 1024 * 1024
 
 

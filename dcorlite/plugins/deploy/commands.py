@@ -1,10 +1,12 @@
-"""``dcorlite certs create|show`` and ``dcorlite nginx-config``."""
+"""``dcorlite certs create|show``, ``dcorlite nginx-config`` and ``dcorlite systemd-unit``."""
+import grp
 import os
+import pwd
 
 import click
 
 from ... import tls
-from . import nginx, settings
+from . import nginx, settings, systemd
 
 
 @click.group("certs")
@@ -118,3 +120,44 @@ def _group_readable(folder):
         return os.stat(folder).st_mode & 0o050 == 0o050
     except FileNotFoundError:
         return False
+
+
+@click.command("systemd-unit")
+@click.option("--user", default=None, help="account the service runs as "
+              "(default: the instance folder's owner)")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--processes", default=None, type=click.IntRange(1, 64),
+              help="server processes (default: one per core)")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="write the unit here instead of printing it")
+@click.pass_obj
+def systemd_unit(state, user, host, port, processes, threads, output):
+    """Print (or write) a systemd unit that runs 'dcorlite serve' for this instance.
+
+    Restart on failure, a clean stop on SIGTERM within SHUTDOWN_DRAIN_SECONDS,
+    and hardening: no new privileges, a read-only system but for the
+    instance, a private /tmp, UMask from UMASK. Install it with
+    'dcorlite systemd-unit -o /etc/systemd/system/dcorlite.service' and
+    'systemctl enable --now dcorlite'.
+    """
+    app = state.app
+    info = os.stat(app.instance_path)
+    try:
+        account = pwd.getpwnam(user) if user else pwd.getpwuid(info.st_uid)
+    except KeyError:
+        raise click.ClickException(f"no such user: {user or info.st_uid}") from None
+    try:
+        group = grp.getgrgid(account.pw_gid).gr_name
+    except KeyError:
+        group = str(account.pw_gid)
+    unit = systemd.make_unit(app, account.pw_name, group, host, port,
+                             processes or os.cpu_count() or 1, threads)
+    text = systemd.render(unit)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with open(output, "w") as fh:
+        fh.write(text)
+    click.echo(f"wrote {output}")

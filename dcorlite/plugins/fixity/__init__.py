@@ -3,7 +3,7 @@ import os
 import threading
 
 from ... import hookimpl
-from . import background, commands
+from . import background, commands, inspection
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -43,3 +43,10 @@ def supervise(app, stop):
 def register_commands(cli):
     """``dcorlite fixity check|report``."""
     cli.add_command(commands.fixity_group)
+
+
+@hookimpl
+def inspect_checks(app):
+    """``fixity``: mismatches found, files never checked or overdue."""
+    from ...inspection import Check
+    return [Check("fixity", inspection.check_fixity)]

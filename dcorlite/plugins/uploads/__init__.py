@@ -3,7 +3,7 @@ import click
 
 from ... import hookimpl
 from ...tls import instance_self_signed
-from . import actions, store, views
+from . import actions, inspection, store, views
 
 
 @hookimpl
@@ -75,3 +75,10 @@ def cleanup(ctx, hours):
 def register_commands(cli):
     """``dcorlite uploads cleanup``."""
     cli.add_command(uploads_group)
+
+
+@hookimpl
+def inspect_checks(app):
+    """``stale uploads``: staged uploads the cleanup would remove."""
+    from ...inspection import Check
+    return [Check("stale uploads", inspection.check_stale_uploads)]

@@ -118,38 +118,48 @@ def _last_activity(storage, upload):
     return max(t for t in times if t is not None)
 
 
-def cleanup_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None):
-    """Delete unattached uploads that are old or abandoned, and stray staged files.
+def find_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None):
+    """The unattached uploads that are old or abandoned, and stray staged files.
 
-    An upload goes when it was made more than ``max_age_hours`` ago, or when
-    it is incomplete and received no bytes for ``idle_minutes`` (its client
-    was cut off: DCOR-Aid starts a cut-off file again with a new upload).
-    One that received bytes in the last ``active_minutes`` always stays.
+    An upload is stale when it was made more than ``max_age_hours`` ago, or
+    when it is incomplete and received no bytes for ``idle_minutes`` (its
+    client was cut off: DCOR-Aid starts a cut-off file again with a new
+    upload). One that received bytes in the last ``active_minutes`` never is.
 
     :param now: the time to judge by (naive UTC; default: now)
-    :returns: number of uploads (and stray files) removed
+    :returns: ``(uploads, stray keys)``: :class:`Upload` rows, and staged
+        files without a row older than the same limits
     """
     now = now or utcnow()
     old = now - datetime.timedelta(hours=max_age_hours)
     idle = now - datetime.timedelta(minutes=idle_minutes)
     active = now - datetime.timedelta(minutes=active_minutes)
-    removed = 0
+    uploads = []
     for upload in Upload.select().where(Upload.created < max(old, idle)):
         last = _last_activity(storage, upload)
         abandoned = not upload.complete and last < idle
-        if last >= active or not (upload.created < old or abandoned):
-            continue
+        if last < active and (upload.created < old or abandoned):
+            uploads.append(upload)
+    known = {u.id for u in Upload.select(Upload.id)}
+    cutoff = (min(old, active) - datetime.datetime(1970, 1, 1)).total_seconds()
+    strays = [key for key, mtime in list(storage.list_keys("uploads"))
+              if key.rsplit("/", 1)[-1] not in known and mtime < cutoff]
+    return uploads, strays
+
+
+def cleanup_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None):
+    """Delete what :func:`find_stale` finds: stale uploads with their files, stray files.
+
+    :returns: number of uploads (and stray files) removed
+    """
+    uploads, strays = find_stale(storage, max_age_hours, idle_minutes, active_minutes, now)
+    for upload in uploads:
         storage.delete(upload_key(upload.id))
         upload.delete_instance()
         _running.pop(upload.id, None)
-        removed += 1
-    known = {u.id for u in Upload.select(Upload.id)}
-    cutoff = (min(old, active) - datetime.datetime(1970, 1, 1)).total_seconds()
-    for key, mtime in list(storage.list_keys("uploads")):
-        if key.rsplit("/", 1)[-1] not in known and mtime < cutoff:
-            storage.delete(key)
-            removed += 1
-    return removed
+    for key in strays:
+        storage.delete(key)
+    return len(uploads) + len(strays)
 
 
 _last_sweep = [0.0]
