@@ -193,6 +193,12 @@ def require_role(user, group, roles, what):
         raise NotAuthorized(f"User {user.name if user else None} not authorized to {what}")
 
 
+def require_sysadmin(user, what):
+    """:raises NotAuthorized: unless ``user`` is a sysadmin."""
+    if user is None or not user.sysadmin:
+        raise NotAuthorized(f"User {user.name if user else None} not authorized to {what}")
+
+
 def require_sysadmin_or_self(user, target, what):
     """:raises NotAuthorized: unless ``user`` is ``target`` or a sysadmin."""
     if user is None or not (user.sysadmin or user.id == target.id):

@@ -21,6 +21,7 @@ BUILTIN_PLUGINS = (
     "dcorlite.plugins.deploy",
     "dcorlite.plugins.backup",
     "dcorlite.plugins.fixity",
+    "dcorlite.plugins.audit",
 )
 
 ENTRY_POINT_GROUP = "dcorlite.plugins"
