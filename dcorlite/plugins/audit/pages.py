@@ -35,8 +35,11 @@ def index():
         abort(403)
     except ValidationError as exc:
         found = {"count": 0, "results": []}
-        filters["error"] = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+        error = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+    else:
+        error = None
     return render_template("web/admin/audit.html", found=found, filters=filters, page=page,
+                           error=error,
                            pages=max(1, -(-found["count"] // PAGE)),
                            title=_("Audit trail"))
 
