@@ -135,7 +135,7 @@ def create_dataset(user, data):
         raise ValidationError({"name": ["Could not find an unused name for this title"]})
     host.notify("dataset_changed", dataset=dataset, changes={"state": (None, dataset.state)})
     host.notify("activity", action="change", dataset_id=dataset.id, resource_id=None,
-                details={"created": True, "private": dataset.private})
+                details={"created": True, "private": dataset.private, "actor": user.name})
     return dataset
 
 
@@ -201,7 +201,7 @@ def update_dataset(user, dataset, data, dc_problems=None):
     if activating:
         host.notify("dataset_activated", dataset=dataset)
     host.notify("activity", action="change", dataset_id=dataset.id, resource_id=None,
-                details=_change_details(changes))
+                details=dict(_change_details(changes), actor=user.name))
     return changes
 
 
@@ -320,7 +320,7 @@ def delete_dataset(user, dataset):
         mark_written(dataset)
     host.notify("dataset_deleted", dataset=dataset, purged=False)
     host.notify("activity", action="delete", dataset_id=dataset.id, resource_id=None,
-                details={})
+                details={"actor": user.name})
 
 
 def purge_dataset(user, dataset, storage):
@@ -337,4 +337,4 @@ def purge_dataset(user, dataset, storage):
             storage.delete(resource_key(rid, artifact))
     host.notify("dataset_deleted", dataset=dataset, purged=True)
     host.notify("activity", action="purge", dataset_id=dataset.id, resource_id=None,
-                details={"resources": resource_ids})
+                details={"resources": resource_ids, "actor": user.name})

@@ -154,7 +154,7 @@ def update_resource(user, dataset, resource, values):
     host.notify("dataset_changed", dataset=dataset,
                 changes={"resources": (resource.id, sorted(changes))})
     host.notify("activity", action="change", dataset_id=dataset.id, resource_id=resource.id,
-                details={"fields": sorted(changes)})
+                details={"fields": sorted(changes), "actor": user.name})
     return resource
 
 

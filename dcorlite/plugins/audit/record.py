@@ -28,8 +28,9 @@ def _actor(details):
     if not has_request_context():
         return given or "", "", ""
     user = g.get("user")
-    actor = given or (user.name if user is not None else "")
-    token = (g.get("api_token_id") or "") if given is None else ""
+    name = user.name if user is not None else ""
+    actor = given or name
+    token = (g.get("api_token_id") or "") if actor == name else ""
     return actor, token, request.remote_addr or ""
 
 
