@@ -7,6 +7,7 @@ row ``FOR UPDATE``), reading the chain's head inside that transaction, so
 processes that flush at once still form one chain. All functions take the
 peewee database explicitly: the background writer keeps its app's.
 """
+import contextlib
 import datetime
 import hashlib
 import json
@@ -16,6 +17,23 @@ import peewee as pw
 from .model import GENESIS, AuditAnchor, AuditEntry
 
 FIELDS = ("id", "at", "action", "actor", "token_id", "ip", "dataset_id", "resource_id")
+
+
+@contextlib.contextmanager
+def connected(db):
+    """Use this thread's connection of ``db``, opening (and closing) one only if needed.
+
+    peewee's ``connection_context`` closes the connection at its end, which
+    would take a request's connection away, or fail inside a transaction.
+    """
+    opened = db.is_closed()
+    if opened:
+        db.connect()
+    try:
+        yield
+    finally:
+        if opened:
+            db.close()
 
 
 def canonical_json(value):
@@ -50,7 +68,7 @@ def append(db, events):
     """
     if not events:
         return 0
-    with db.connection_context(), db.atomic():
+    with connected(db), db.atomic():
         anchor = _locked_anchor(db)
         prev, next_id, rows = anchor.head_hash, anchor.head_id + 1, []
         for event in events:
@@ -71,7 +89,7 @@ def verify(db):
     :returns: ``(number of entries checked, None)`` or ``(checked, problem)``
         where ``problem`` names the first bad entry
     """
-    with db.connection_context():
+    with connected(db):
         anchor = AuditAnchor.select().where(AuditAnchor.id == 1).bind(db).get()
         expected, last_id, checked = anchor.pruned_hash, anchor.pruned_id, 0
         query = (AuditEntry.select().where(AuditEntry.id > anchor.pruned_id)
@@ -94,7 +112,7 @@ def verify(db):
 
 def head(db):
     """``(id, hash)`` of the last entry written (to note down outside the server)."""
-    with db.connection_context():
+    with connected(db):
         anchor = AuditAnchor.select().where(AuditAnchor.id == 1).bind(db).get()
     return anchor.head_id, anchor.head_hash
 
@@ -110,7 +128,7 @@ def prune(db, days, now=None):
     """
     now = now or datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
     cutoff = now - datetime.timedelta(days=days)
-    with db.connection_context(), db.atomic():
+    with connected(db), db.atomic():
         anchor = _locked_anchor(db)
         young = (AuditEntry.select(pw.fn.MIN(AuditEntry.id))
                  .where((AuditEntry.at >= cutoff) & (AuditEntry.id > anchor.pruned_id))
