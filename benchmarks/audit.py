@@ -3,9 +3,8 @@
 One run, loopback only, in a temporary directory removed at the end:
 
 1. a fresh instance (SQLite) with one private, processed dataset (the small
-   RT-DC test file), served twice: ``dcorlite serve`` as configured (audit
-   on) and a second ``dcorlite serve`` of the same instance with
-   ``DCORLITE_AUDIT_ENABLED=false``;
+   RT-DC test file), then served by two more ``dcorlite serve`` processes that
+   differ only in ``DCORLITE_AUDIT_ENABLED`` (both ``JOBS_WORKERS=0``);
 2. one keep-alive client, alternating between the two servers for
    ``--rounds`` rounds: ``package_show`` of the private dataset (one entry
    per request) and a ranged ``/files/`` read of 64 KiB (a dclab chunk; one
@@ -17,9 +16,10 @@ Target (audit issue): ratio ≤ 1.1×.
 
 Usage::
 
-    python benchmarks/audit.py [--requests 2000] [--rounds 3]
+    python benchmarks/audit.py [--requests 2000] [--rounds 5]
 """
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -41,21 +41,25 @@ def small_file(folder):
 
 
 def run(args, workdir):
-    """Serve the instance with audit on and off, measure, print."""
+    """Upload, then serve the instance twice alike but for the audit setting; measure, print."""
     path = small_file(workdir)
-    with harness.served_instance(workdir) as (instance, host_on, token, circle_id, _):
-        dataset_id, rid = upload(host_on, token, circle_id, path)
-        port_off = harness.free_port()
-        env = dict(harness.clean_env(), DCORLITE_AUDIT_ENABLED="false")
-        log = os.path.join(workdir, "off.log")
-        with harness.process(harness.CLI + ["--instance", instance, "serve", "--host",
-                                            "127.0.0.1", "--port", str(port_off)],
-                             log, env=env) as off:
-            host_off = f"127.0.0.1:{port_off}"
+    with harness.served_instance(workdir) as (instance, host, token, circle_id, _), \
+            contextlib.ExitStack() as stack:
+        dataset_id, rid = upload(host, token, circle_id, path)
+        hosts = {}
+        for side, enabled in (("on", "true"), ("off", "false")):
+            port = harness.free_port()
+            env = dict(harness.clean_env(), DCORLITE_AUDIT_ENABLED=enabled,
+                       DCORLITE_JOBS_WORKERS="0")
+            log = os.path.join(workdir, f"{side}.log")
+            proc = stack.enter_context(harness.process(
+                harness.CLI + ["--instance", instance, "serve", "--host", "127.0.0.1",
+                               "--port", str(port)], log, env=env))
+            hosts[side] = f"127.0.0.1:{port}"
             harness.wait_for(lambda: requests.get(
-                f"http://{host_off}/api/3/action/status_show").ok, off, log)
-            measure(args, {"on": host_on, "off": host_off}, token, dataset_id, rid)
-        print(harness.run_cli(instance, "audit", "verify").strip())
+                f"http://{hosts[side]}/api/3/action/status_show").ok, proc, log)
+        measure(args, hosts, token, dataset_id, rid)
+    print(harness.run_cli(instance, "audit", "verify").strip())
 
 
 def measure(args, hosts, token, dataset_id, rid):
@@ -89,7 +93,7 @@ def measure(args, hosts, token, dataset_id, rid):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per measurement")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     if shutil.which("ab") is None:
         sys.exit("needs ApacheBench: apt-get install apache2-utils")
