@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 IDLE_EXIT = 60
 #: seconds between retention prunes by a running writer thread
 PRUNE_EVERY = 3600
+#: seconds after the writer's creation before its first prune (not in a start-up burst)
+FIRST_PRUNE = 300
 
 
 class Writer:
@@ -27,7 +29,8 @@ class Writer:
 
     def __init__(self, db, interval, batch, retention_days):
         self.db, self.interval, self.batch = db, interval, batch
-        self.retention_days, self._next_prune = retention_days, 0.0
+        self.retention_days = retention_days
+        self._next_prune = time.monotonic() + FIRST_PRUNE
         self._pending, self._lock = [], threading.Lock()
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
