@@ -134,6 +134,8 @@ def create_dataset(user, data):
     else:
         raise ValidationError({"name": ["Could not find an unused name for this title"]})
     host.notify("dataset_changed", dataset=dataset, changes={"state": (None, dataset.state)})
+    host.notify("activity", action="change", dataset_id=dataset.id, resource_id=None,
+                details={"created": True, "private": dataset.private, "actor": user.name})
     return dataset
 
 
@@ -200,7 +202,21 @@ def update_dataset(user, dataset, data, dc_problems=None):
     host.notify("dataset_changed", dataset=dataset, changes=changes)
     if activating:
         host.notify("dataset_activated", dataset=dataset)
+    host.notify("activity", action="change", dataset_id=dataset.id, resource_id=None,
+                details=dict(_change_details(changes), actor=user.name))
     return changes
+
+
+def _change_details(changes):
+    """What the audit trail keeps of a change: the fields, and new state and visibility.
+
+    Values of text fields are left out: titles and notes may name patients.
+    """
+    details = {"fields": sorted(changes)}
+    for field in ("state", "private"):
+        if field in changes:
+            details[field] = changes[field][1]
+    return details
 
 
 def _diff(dataset, clean):
@@ -254,6 +270,8 @@ def set_in_collection(dataset, collection, member):
             mark_written(dataset)
     if old != new:
         host.notify("dataset_changed", dataset=dataset, changes={"groups": (old, new)})
+        host.notify("activity", action="share", dataset_id=dataset.id, resource_id=None,
+                    details={"collection": collection.name, "member": bool(member)})
 
 
 def share(dataset, user, capacity):
@@ -271,6 +289,8 @@ def share(dataset, user, capacity):
     if old != capacity:
         host.notify("dataset_changed", dataset=dataset,
                     changes={"collaborators": ((user.id, old), (user.id, capacity))})
+        host.notify("activity", action="share", dataset_id=dataset.id, resource_id=None,
+                    details={"collaborator": user.name, "capacity": capacity})
     return collab
 
 
@@ -285,6 +305,8 @@ def unshare(dataset, user):
     if deleted:
         host.notify("dataset_changed", dataset=dataset,
                     changes={"collaborators": ((user.id, "shared"), (user.id, None))})
+        host.notify("activity", action="share", dataset_id=dataset.id, resource_id=None,
+                    details={"collaborator": user.name, "capacity": None})
     return bool(deleted)
 
 
@@ -299,6 +321,8 @@ def delete_dataset(user, dataset):
         DatasetGroup.delete().where(DatasetGroup.dataset == dataset).execute()
         mark_written(dataset)
     host.notify("dataset_deleted", dataset=dataset, purged=False)
+    host.notify("activity", action="delete", dataset_id=dataset.id, resource_id=None,
+                details={"actor": user.name})
 
 
 def purge_dataset(user, dataset, storage):
@@ -314,3 +338,5 @@ def purge_dataset(user, dataset, storage):
         for artifact in RESOURCE_ARTIFACTS:
             storage.delete(resource_key(rid, artifact))
     host.notify("dataset_deleted", dataset=dataset, purged=True)
+    host.notify("activity", action="purge", dataset_id=dataset.id, resource_id=None,
+                details={"resources": resource_ids, "actor": user.name})

@@ -1,7 +1,7 @@
 """Circles and collections: creation and membership."""
 import peewee as pw
 
-from . import validation
+from . import host, validation
 from .db import database
 from .errors import ValidationError
 from .models import Group, Membership
@@ -39,10 +39,20 @@ def set_member(group, user, role):
         else:
             membership.role = role
             membership.save()
+    _shared(group, user, role)
     return membership
+
+
+def _shared(group, user, role):
+    """An audit entry: ``user`` now has ``role`` in ``group`` (None: no longer a member)."""
+    host.notify("activity", action="share", dataset_id=None, resource_id=None,
+                details={"circle" if group.is_organization else "collection": group.name,
+                         "member": user.name, "role": role})
 
 
 def remove_member(group, user):
     """Remove ``user`` from ``group`` (no error if not a member)."""
-    Membership.delete().where((Membership.group == group)
-                              & (Membership.user == user)).execute()
+    removed = Membership.delete().where((Membership.group == group)
+                                        & (Membership.user == user)).execute()
+    if removed:
+        _shared(group, user, None)

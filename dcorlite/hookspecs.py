@@ -233,6 +233,7 @@ def activity(action, dataset_id, resource_id, details):
     plugin's own word; ``resource_id`` may be None; ``details`` is a dict of
     JSON values (for a purge: ``{"reason": …, "request": …}``). Called after the
     action succeeded; in a request the actor (user, token, client address) is
-    the request's, outside one ``details["actor"]`` names it. Keep it cheap:
+    the request's, unless ``details["actor"]`` names it (outside requests, and
+    for signed basin URLs, which carry no token). Keep it cheap:
     it runs on the read path. Implemented by: audit (appends a chained entry).
     """

@@ -112,6 +112,8 @@ def _create(dataset, upload, name, fields, extras, storage, url_type="s3_upload"
         storage.move(final, staged)
         raise
     host.notify("resource_created", resource=resource)
+    host.notify("activity", action="change", dataset_id=dataset.id, resource_id=resource.id,
+                details={"resource_added": name})
     return resource
 
 
@@ -151,6 +153,8 @@ def update_resource(user, dataset, resource, values):
         mark_written(dataset)
     host.notify("dataset_changed", dataset=dataset,
                 changes={"resources": (resource.id, sorted(changes))})
+    host.notify("activity", action="change", dataset_id=dataset.id, resource_id=resource.id,
+                details={"fields": sorted(changes), "actor": user.name})
     return resource
 
 

@@ -809,3 +809,27 @@ def test_job_with_unknown_dependency_fails_start(make_app):
 
     with pytest.raises(StartupError, match="unknown job 'example.none'"):
         make_app(Orphan())
+
+
+class ActivityRecorder:
+    """Records ``activity`` calls and the request user they were made for."""
+
+    def __init__(self):
+        self.calls = []
+
+    @hookimpl
+    def activity(self, action, dataset_id, resource_id, details):
+        self.calls.append((action, dataset_id, resource_id, dict(details)))
+
+
+def test_hook_activity(make_app, make_user, make_circle, make_dataset):
+    recorder = ActivityRecorder()
+    app = make_app(recorder)
+    owner, stranger = make_user(), make_user()
+    dataset = make_dataset(owner, make_circle(owner), private=True, active=False)
+    recorder.calls.clear()
+    assert call(app, "package_show", owner.token, id=dataset.id)[0] == 200
+    assert call(app, "package_show", stranger.token, id=dataset.id)[0] == 403
+    assert recorder.calls == [("read", dataset.id, None, {})]  # after success only
+    assert call(app, "package_delete", owner.token, id=dataset.id)[0] == 200
+    assert recorder.calls[-1] == ("delete", dataset.id, None, {"actor": owner.name})

@@ -23,6 +23,7 @@ BUILTIN_PLUGINS = (
     "dcorlite.plugins.backup",
     "dcorlite.plugins.fixity",
     "dcorlite.plugins.privacy",
+    "dcorlite.plugins.audit",
 )
 
 ENTRY_POINT_GROUP = "dcorlite.plugins"

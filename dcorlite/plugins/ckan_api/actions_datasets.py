@@ -1,5 +1,5 @@
 """Dataset and resource actions."""
-from ... import authz, datasets, resources, rules, validation
+from ... import authz, datasets, host, resources, rules, validation
 from ...actions import Action
 from ...dictization import package_dict, resource_dict
 from ...errors import NotAuthorized, ValidationError
@@ -25,7 +25,11 @@ def dc_problems(resource):
 def package_show(context, data):
     """Show a dataset by id or name."""
     dataset = authz.get_dataset(required(data, "id", "name_or_id"), context["user"])
-    return package_dict(dataset)
+    result = package_dict(dataset)
+    if dataset.private:
+        host.notify("activity", action="read", dataset_id=dataset.id, resource_id=None,
+                    details={})
+    return result
 
 
 def package_create(context, data):

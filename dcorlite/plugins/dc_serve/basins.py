@@ -25,17 +25,22 @@ def is_public(dataset):
     return dataset.state == "active" and not dataset.private
 
 
-def basin_dicts(resource, dataset, kernel, condensed):
-    """The ``basins`` answer: condensed first (once it exists), then the original."""
+def basin_dicts(resource, dataset, kernel, condensed, user=None):
+    """The ``basins`` answer: condensed first (once it exists), then the original.
+
+    Signed URLs name ``user`` (covered by the signature), so that the audit
+    trail knows whose dclab opened them.
+    """
     result = []
     for artifact, doc in (("condensed", condensed), ("resource", kernel)):
         if doc is None:
             continue
-        result.append(_basin(resource.id, artifact, doc["features"], is_public(dataset)))
+        result.append(_basin(resource.id, artifact, doc["features"], is_public(dataset),
+                             user))
     return result
 
 
-def _basin(resource_id, artifact, features, public):
+def _basin(resource_id, artifact, features, public, user=None):
     path = file_path(resource_id, artifact)
     basin = {"name": f"{artifact}-{resource_id[:5]}", "format": "http", "type": "remote",
              "mapping": "same", "features": features}
@@ -47,7 +52,8 @@ def _basin(resource_id, artifact, features, public):
     now = time.time()
     url = get_storage().signed_url(resource_key(resource_id, artifact), lifetime)
     if url is None:  # local storage: dcorlite signs its own file route
-        url = f"{site_url()}{path}?{signing.sign('basin', 'GET', path, {}, lifetime)}"
+        params = {"user": user.name} if user is not None else {}
+        url = f"{site_url()}{path}?{signing.sign('basin', 'GET', path, params, lifetime)}"
     basin.update(perishable=True, time_request=now, time_expiration=int(now + lifetime),
                  key=f"dcor-presigned-{artifact}-{resource_id}", urls=[url])
     return basin

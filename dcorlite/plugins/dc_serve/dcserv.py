@@ -3,7 +3,7 @@
 Every answer comes from precomputed documents (see :mod:`.kernel`); none
 opens an HDF5 file, so dclab's one-second timeouts are never at risk.
 """
-from ... import authz
+from ... import authz, host
 from ...actions import Action
 from ...dcfiles import is_dc_resource
 from ...errors import NotAuthorized, NotFound, ValidationError
@@ -43,6 +43,13 @@ def dcserv(context, data):
                             f"resource {resource_id}") from None
     if not is_dc_resource(resource):
         raise ValidationError(f"Resource ID {resource_id} must be an .rtdc dataset!")
+    answer = _answer(resource, resource_id, query, user)
+    host.notify("activity", action="read", dataset_id=resource.dataset_id,
+                resource_id=resource.id, details={"via": "dcserv"})
+    return answer
+
+
+def _answer(resource, resource_id, query, user):
     if query == "valid":
         return get_storage().exists(resource_key(resource.id))
     if query == "feature_list":
@@ -57,7 +64,7 @@ def dcserv(context, data):
         raise NotFound(f"Resource {resource_id} is still being processed")
     if query == "basins":
         dataset = Dataset.by_id_or_name(resource.dataset_id)
-        return basins.basin_dicts(resource, dataset, original, condensed)
+        return basins.basin_dicts(resource, dataset, original, condensed, user)
     if query == "logs":
         return dict(original["logs"], **(condensed or {}).get("logs", {}))
     return original[query]

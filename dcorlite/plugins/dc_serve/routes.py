@@ -5,7 +5,7 @@ caller may not see is reported as missing (404), never as forbidden.
 """
 from flask import Blueprint, Response, g, request
 
-from ... import authz, signing
+from ... import authz, host, signing
 from ...errors import NotFound
 from ...jobs.waiting import wait_for_job
 from ...models import Dataset, Resource
@@ -40,6 +40,7 @@ def download(dataset_id, resource_id, filename=None):
     key = resource_key(resource.id)
     if not storage.exists(key):
         return _not_found("Resource file not available")
+    downloaded(resource, "resource")
     return ranged_response(storage, key, resource.size, resource.etag or resource.sha256,
                            download_name=resource.name, mimetype="application/octet-stream")
 
@@ -65,8 +66,22 @@ def condensed(dataset_id, resource_id):
     storage = get_storage()
     key = resource_key(resource.id, "condensed")
     stem = resource.name.rsplit(".", 1)[0]
+    downloaded(resource, "condensed")
     return ranged_response(storage, key, storage.size(key), meta["etag"],
                            download_name=f"{stem}_condensed.rtdc")
+
+
+def downloaded(resource, artifact, action="download", actor=None):
+    """Tell the audit trail that ``artifact`` of ``resource`` is being sent (GET only).
+
+    :param actor: the user a signed basin URL was issued to (no token comes with it)
+    """
+    if request.method != "GET":
+        return
+    details = {"artifact": artifact}
+    if actor:
+        details["actor"] = actor
+    host.notify("activity", action=action, dataset_id=resource.dataset_id, resource_id=resource.id, details=details)
 
 
 def _forbidden():
@@ -90,11 +105,14 @@ def basin_file(resource_id, artifact):
         return _forbidden()
     storage = get_storage()
     key = resource_key(resource.id, artifact)
+    actor = request.args.get("user") if signed else None
     if artifact == "condensed":
         meta = kernel.load(resource.id)[1]
         if meta is None or not storage.exists(key):
             return _not_found("Condensed resource not found")
+        downloaded(resource, artifact, "basin", actor)
         return ranged_response(storage, key, storage.size(key), meta["etag"])
     if not storage.exists(key):
         return _not_found()
+    downloaded(resource, artifact, "basin", actor)
     return ranged_response(storage, key, resource.size, resource.etag or resource.sha256)

@@ -1,9 +1,9 @@
 """The job ``dc_view.preview`` and the route that serves its JPEG."""
 import os
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, g, request
 
-from ... import authz
+from ... import authz, host
 from ...dcfiles import open_dc_file
 from ...errors import NotFound
 from ...jobs import forced
@@ -52,4 +52,7 @@ def preview_jpg(dataset_id, resource_id):
     if not storage.exists(key):
         return Response("Preview not found\n", status=404, mimetype="text/plain")
     etag = f"preview-{resource.id}-{storage.size(key)}"
+    if request.method == "GET":
+        host.notify("activity", action="download", dataset_id=resource.dataset_id,
+                    resource_id=resource.id, details={"artifact": "preview"})
     return ranged_response(storage, key, storage.size(key), etag, mimetype="image/jpeg")

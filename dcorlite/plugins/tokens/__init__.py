@@ -1,4 +1,6 @@
 """API tokens: authentication by header, token actions and CLI commands."""
+from flask import g
+
 from ... import hookimpl
 from . import access_command, actions, commands, expiry, logic
 
@@ -10,7 +12,11 @@ def authenticate_request(request):
             or request.headers.get("X-CKAN-API-Key", "").strip())
     if not text:
         return None
-    return logic.user_for_token(text)
+    user = logic.user_for_token(text)
+    if user is not None:
+        # the token's public half, for the audit trail (its secret half stays unknown)
+        g.api_token_id = text.split(".", 1)[0]
+    return user
 
 
 @hookimpl

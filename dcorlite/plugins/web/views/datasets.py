@@ -1,7 +1,7 @@
 """Dataset search, the dataset page, citation exports and the whole-dataset ZIP."""
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from .... import authz
+from .... import authz, host
 from ....actions import call_action, registry
 from ....app import current_user
 from ....dictization import site_url
@@ -101,6 +101,9 @@ def download_zip(dataset_id):
         abort(404)
     pkg = call_action("package_show", current_user(), {"id": dataset.id})
     stream = archive.dataset_zip(pkg)
+    if request.method == "GET":
+        host.notify("activity", action="download", dataset_id=dataset.id, resource_id=None,
+                    details={"artifact": "zip"})
     return Response(stream, mimetype="application/zip", headers={
         "Content-Length": str(len(stream)),
         "Content-Disposition": f'attachment; filename="{pkg["name"]}.zip"'})
