@@ -8,7 +8,6 @@ ends a command with one line on stderr (see :mod:`dcorlite.cli_errors`);
 import contextlib
 import os
 import socket
-import signal
 import sys
 import time
 
@@ -192,9 +191,6 @@ def _serve_app(app, threads, job_workers=0, **listen):
     from .jobs.queue import start_consumer
     from .shutdown import Drainer
     import_dclab()  # before the server's threads start (see import_dclab)
-    # SIGTERM (as sent by 'serve --processes N' and service managers) ends the server
-    # like Ctrl-C, so that atexit handlers (the audit trail's last batch) still run
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     consumer = start_consumer(app, job_workers) if job_workers else None
     server = waitress.create_server(
         app, threads=threads, ident="dcorlite",
