@@ -86,3 +86,14 @@ class PasswordResetForm(FlaskForm):
     user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
     password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)],
                              render_kw={"autocomplete": "new-password"})
+
+
+class AccountChangeForm(FlaskForm):
+    """Grant or remove sysadmin rights, disable or enable an account."""
+    user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+    change = HiddenField(validators=[DataRequired(), Length(max=20)])
+
+
+class JobRerunForm(FlaskForm):
+    """Queue the jobs of a resource again."""
+    resource_id = HiddenField(validators=[DataRequired(), Length(max=100)])
