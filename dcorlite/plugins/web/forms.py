@@ -97,3 +97,10 @@ class AccountChangeForm(FlaskForm):
 class JobRerunForm(FlaskForm):
     """Queue the jobs of a resource again."""
     resource_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class NewCircleForm(FlaskForm):
+    """Name, title and description of a new circle."""
+    name = StringField("Name (in URLs)", validators=[DataRequired(), Length(max=100)])
+    title = StringField("Title", validators=[Length(max=500)])
+    description = TextAreaField("Description", validators=[Length(max=10000)])

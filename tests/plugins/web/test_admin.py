@@ -140,3 +140,30 @@ def test_failed_job_is_listed_and_rerun_from_the_jobs_page(app, client, site):
     drain(app)
     assert JobState.get_by_id(failed.id).state == "done"
     assert "Every job is done." in client.get("/admin/jobs").get_data(as_text=True)
+
+
+def test_sysadmin_sees_every_circle_with_private_datasets_and_creates_one(client, site):
+    login(client, site["admin"])
+    html = client.get("/admin/circles").get_data(as_text=True)
+    # the public and the private dataset of "lab" (the draft is not counted)
+    assert 'href="/circle/lab"' in html and '<td class="num">2</td>' in html
+    response = client.post("/admin/circles", data={
+        "name": "new-lab", "title": "New lab", "description": "Fresh",
+        "csrf_token": csrf_token(client, "/admin/circles")})
+    assert response.status_code == 302
+    html = client.get("/admin/circles").get_data(as_text=True)
+    assert 'href="/circle/new-lab"' in html and "New lab" in html
+    taken = client.post("/admin/circles", data={
+        "name": "new-lab", "csrf_token": csrf_token(client, "/admin/circles")})
+    assert taken.status_code == 409
+    assert client.post("/admin/circles", data={"name": "no-csrf"}).status_code == 400
+
+
+def test_circles_page_is_refused_to_others(client, site):
+    login(client, site["owner"])
+    assert client.get("/admin/circles").status_code == 403
+    assert client.post("/admin/circles", data={
+        "name": "sneaky", "csrf_token": csrf_token(client, "/")}).status_code == 403
+    from dcorlite.models import Group
+    assert Group.get_or_none(Group.name == "sneaky") is None
+    assert 'href="/admin/circles"' not in client.get("/").get_data(as_text=True)

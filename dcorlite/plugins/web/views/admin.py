@@ -1,5 +1,6 @@
 """Administration by sysadmins: users (list, create, reset a password, sysadmin
-rights, disable/enable) and the background jobs that are not done.
+rights, disable/enable), circles (all of them, a new one) and the background
+jobs that are not done.
 
 The user pages call ``user_list``, ``user_create``, ``user_patch`` and
 ``user_delete``, which allow only sysadmins (everyone else gets the 403 page).
@@ -11,7 +12,7 @@ from .... import authz
 from ....actions import call_action
 from ....errors import DcorliteError, NotAuthorized
 from ....jobs import problems
-from ..forms import AccountChangeForm, JobRerunForm, NewUserForm, PasswordResetForm
+from ..forms import AccountChangeForm, JobRerunForm, NewCircleForm, NewUserForm, PasswordResetForm
 from .common import error_text, require_user
 
 #: problem rows shown on the jobs page
@@ -126,3 +127,26 @@ def rerun_job():
     else:
         flash(_("There is no such resource."), "error")
     return redirect(url_for(".jobs"))
+
+
+@bp.route("/circles", methods=["GET", "POST"])
+def circles():
+    """Every circle (with all its datasets counted, private ones too) and a form for a new one."""
+    user = _require_sysadmin()
+    form, status = NewCircleForm(), 200
+    if form.validate_on_submit():
+        name = form.name.data.strip()
+        try:
+            call_action("organization_create", user, {
+                "name": name, "title": (form.title.data or "").strip(),
+                "description": form.description.data or ""})
+        except DcorliteError as exc:
+            flash(error_text(exc), "error")
+            status = exc.status
+        else:
+            flash(_("The circle %(name)s was created.", name=name), "info")
+            return redirect(url_for(".circles"))
+    elif form.is_submitted():
+        status = 400
+    listed = call_action("organization_list", user, {"all_fields": True, "sort": "name"})
+    return render_template("web/admin/circles.html", circles=listed, form=form), status
