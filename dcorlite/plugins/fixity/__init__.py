@@ -3,7 +3,7 @@ import os
 import threading
 
 from ... import hookimpl
-from . import background, commands
+from . import background, check, commands
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -43,3 +43,14 @@ def supervise(app, stop):
 def register_commands(cli):
     """``dcorlite fixity check|report``."""
     cli.add_command(commands.fixity_group)
+
+
+@hookimpl
+def admin_status(app):
+    """Files checked so far, mismatches, the latest check."""
+    from flask_babel import gettext as _
+    checked, bad, latest = check.summary()
+    when = latest.strftime("%Y-%m-%d %H:%M UTC") if latest else "-"
+    return [{"title": _("Fixity"), "rows": [(_("Files checked"), checked),
+                                            (_("Mismatches at the last check"), bad),
+                                            (_("Latest check"), when)]}]

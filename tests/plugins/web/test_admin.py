@@ -167,3 +167,23 @@ def test_circles_page_is_refused_to_others(client, site):
     from dcorlite.models import Group
     assert Group.get_or_none(Group.name == "sneaky") is None
     assert 'href="/admin/circles"' not in client.get("/").get_data(as_text=True)
+
+
+def test_status_page_shows_what_plugins_report(app, client, site):
+    from dcorlite.models import JobState
+    from tests.fixtures.app import index_pending
+    index_pending(app)
+    JobState.update(state="error").where(
+        JobState.resource == site["public"].resources[0].id).execute()
+    login(client, site["admin"])
+    html = client.get("/admin/status").get_data(as_text=True)
+    assert "Search index" in html and "Fixity" in html and "Background jobs" in html
+    # the three active or draft datasets are indexed; nothing waits
+    assert "<th scope=\"row\">Answers searches</th><td>yes</td>" in html
+    assert "<th scope=\"row\">Documents</th><td>3</td>" in html
+    assert "<th scope=\"row\">Changes waiting to be indexed</th><td>0</td>" in html
+    assert "<th scope=\"row\">error</th><td>" in html
+    client.get("/user/logout")
+    other = app.test_client()
+    login(other, site["member"])
+    assert other.get("/admin/status").status_code == 403

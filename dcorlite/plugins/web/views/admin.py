@@ -1,6 +1,6 @@
 """Administration by sysadmins: users (list, create, reset a password, sysadmin
-rights, disable/enable), circles (all of them, a new one) and the background
-jobs that are not done.
+rights, disable/enable), circles (all of them, a new one), the background
+jobs that are not done, and the status sections plugins answer (``admin_status``).
 
 The user pages call ``user_list``, ``user_create``, ``user_patch`` and
 ``user_delete``, which allow only sysadmins (everyone else gets the 403 page).
@@ -8,7 +8,7 @@ The user pages call ``user_list``, ``user_create``, ``user_patch`` and
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from .... import authz
+from .... import authz, host
 from ....actions import call_action
 from ....errors import DcorliteError, NotAuthorized
 from ....jobs import problems
@@ -150,3 +150,11 @@ def circles():
         status = 400
     listed = call_action("organization_list", user, {"all_fields": True, "sort": "name"})
     return render_template("web/admin/circles.html", circles=listed, form=form), status
+
+
+@bp.route("/status")
+def status():
+    """What the plugins report through ``admin_status``: jobs, search index, fixity…"""
+    _require_sysadmin()
+    sections = host.collect("admin_status", app=current_app._get_current_object())
+    return render_template("web/admin/status.html", sections=sections)
