@@ -187,3 +187,17 @@ def test_status_page_shows_what_plugins_report(app, client, site):
     other = app.test_client()
     login(other, site["member"])
     assert other.get("/admin/status").status_code == 403
+
+
+def test_cli_rerun_queues_the_same_way(app, cli_runner, site):
+    from dcorlite.jobs.queue import drain
+    from dcorlite.models import JobState
+    resource = site["public"].resources[0]
+    drain(app)
+    JobState.update(state="error", error="boom").where(JobState.resource == resource.id).execute()
+    listed = cli_runner("jobs", "status", "--problems").output
+    assert resource.id in listed and "boom" in listed
+    assert cli_runner("jobs", "rerun", resource.id).output.strip() == f"{resource.id}\tqueued"
+    drain(app)
+    assert cli_runner("jobs", "status", "--problems").output == ""
+    assert cli_runner("jobs", "rerun", "00000000-0000-4000-8000-000000000000").exit_code != 0
