@@ -205,6 +205,28 @@ def require_sysadmin_or_self(user, target, what):
         raise NotAuthorized(f"User {user.name if user else None} not authorized to {what}")
 
 
+def require_sysadmin(user, what):
+    """:raises NotAuthorized: unless ``user`` is a sysadmin."""
+    if user is None or not user.sysadmin:
+        raise NotAuthorized(f"User {user.name if user else None} not authorized to {what}")
+
+
+def check_account_change(user, target, sysadmin=None, state=None):
+    """May sysadmin ``user`` set ``target``'s sysadmin flag and state to these values?
+
+    A sysadmin cannot take their own sysadmin rights away or disable their own
+    account: the site could be left without one, and the mistake could not be
+    undone from the web.
+
+    :raises NotAuthorized: ``user`` is not a sysadmin, or ``target`` is ``user``
+        and the change would demote or disable them
+    """
+    require_sysadmin(user, f"change the account of {target.name}")
+    if target.id == user.id and (sysadmin is False or state not in (None, "active")):
+        raise NotAuthorized("You cannot remove your own sysadmin rights or disable your "
+                            "own account; ask another sysadmin")
+
+
 def can_manage_collaborators(user, dataset):
     """May ``user`` share ``dataset`` with other users? (its editors may)"""
     return can_edit_dataset(user, dataset)

@@ -174,6 +174,17 @@ def dataset_activating(dataset, resources):
     """
 
 
+@hookspec
+def admin_status(app):
+    """Return a list of sections of the sysadmins' status page: ``{"title": …, "rows": […]}``.
+
+    ``rows`` are ``(label, value)`` pairs; labels and titles are already translated
+    (``flask_babel.gettext``), values are text or numbers. Called in a request
+    of a sysadmin; keep it to a few quick queries. Implemented by: jobs
+    (jobs that are not done), search (index state), fixity (last checks).
+    """
+
+
 # -- inside a write transaction ---------------------------------------------
 
 @hookspec

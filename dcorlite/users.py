@@ -67,13 +67,27 @@ def verify_password(user, password):
     return check_password_hash(user.password_hash, password)
 
 
-def get_user(id_or_name):
+#: the states of an account: ``deleted`` is disabled (no login, no tokens)
+STATES = ("active", "deleted")
+
+
+def get_user(id_or_name, include_deleted=False):
     """Return the active user with this id or name.
 
+    :param include_deleted: also find a disabled (``deleted``) account
     :raises NotFound: if there is none
     """
-    user = User.get_or_none(((User.id == id_or_name) | (User.name == id_or_name))
-                            & (User.state == "active"))
+    condition = (User.id == id_or_name) | (User.name == id_or_name)
+    if not include_deleted:
+        condition &= User.state == "active"
+    user = User.get_or_none(condition)
     if user is None:
         raise NotFound(f"User '{id_or_name}' not found")
     return user
+
+
+def clean_state(state):
+    """Return ``state`` if it is an account state, else raise ValidationError."""
+    if state not in STATES:
+        raise ValidationError({"state": [f"Must be one of: {', '.join(STATES)}"]})
+    return state

@@ -240,6 +240,26 @@ def test_hook_register_blueprints(make_app):
     assert client.get("/api/3/action/status_show").status_code == 200
 
 
+class MailQueueStatus:
+    @hookimpl
+    def admin_status(self, app):
+        return [{"title": "Mail queue", "rows": [("Waiting", 7), ("Sent", "<b>12</b>")]}]
+
+
+@pytest.mark.sqlite_only
+def test_hook_admin_status(make_app, make_user):
+    """A plugin's section appears on /admin/status for sysadmins, escaped, beside the built-ins."""
+    from tests.plugins.web.conftest import PASSWORD, login
+    app = make_app(MailQueueStatus())
+    admin = make_user("root", sysadmin=True, password=PASSWORD)
+    client = app.test_client()
+    login(client, admin)
+    html = client.get("/admin/status").get_data(as_text=True)
+    assert "<h2" in html and "Mail queue</h2>" in html
+    assert '<th scope="row">Waiting</th><td>7</td>' in html and "&lt;b&gt;12&lt;/b&gt;" in html
+    assert "Search index</h2>" in html and "Fixity</h2>" in html
+
+
 class Shout:
     @hookimpl
     def register_commands(self, cli):

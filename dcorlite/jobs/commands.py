@@ -1,9 +1,9 @@
-"""``dcorlite jobs status|run`` and ``dcorlite worker``."""
+"""``dcorlite jobs status|run|rerun`` and ``dcorlite worker``."""
 import os
 
 import click
 
-from ..models import JobState, Resource
+from ..models import Resource
 
 
 @click.group("jobs")
@@ -17,14 +17,9 @@ def jobs_group():
 @click.pass_obj
 def status(state, resource_id, problems):
     """Show job states (of RESOURCE_ID, or of all resources)."""
+    from .problems import job_states
     with state.app.app_context():
-        query = (JobState.select(JobState, Resource).join(Resource)
-                 .order_by(Resource.created, JobState.id))
-        if resource_id:
-            query = query.where(JobState.resource == resource_id)
-        if problems:
-            query = query.where(JobState.state != "done")
-        rows = list(query)
+        rows = job_states(resource_id, problems)
         if resource_id and not rows and Resource.get_or_none(Resource.id == resource_id) is None:
             raise click.ClickException(f"no such resource: {resource_id}")
         for row in rows:
@@ -59,6 +54,18 @@ def run(state, resource_id, force):
             click.echo(f"{rid}\t{job}\t{'error: ' + error if error else 'done'}")
     if failures:
         raise click.ClickException(f"{failures} job(s) failed")
+
+
+@jobs_group.command("rerun")
+@click.argument("resource_id")
+@click.pass_obj
+def rerun(state, resource_id):
+    """Queue the jobs of RESOURCE_ID that are not done again, for the worker."""
+    from .problems import rerun as queue_again
+    with state.app.app_context():
+        if not queue_again(state.app, resource_id):
+            raise click.ClickException(f"no such resource: {resource_id}")
+    click.echo(f"{resource_id}\tqueued")
 
 
 @click.command("worker")

@@ -28,3 +28,13 @@ def register_commands(cli):
     """``dcorlite jobs …`` and ``dcorlite worker``."""
     cli.add_command(commands.jobs_group)
     cli.add_command(commands.worker)
+
+
+@hookimpl
+def admin_status(app):
+    """The jobs that are not done, by state."""
+    from flask_babel import gettext as _
+    from .problems import problem_counts
+    counts = problem_counts()
+    rows = [(_(state), counts[state]) for state in sorted(counts)] or [(_("not done"), 0)]
+    return [{"title": _("Background jobs"), "rows": rows}]

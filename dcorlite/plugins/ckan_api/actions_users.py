@@ -1,4 +1,12 @@
-"""User actions: show, list, update, create, autocomplete."""
+"""User actions: show, list, update, patch, create, delete, autocomplete.
+
+As in CKAN, only sysadmins change ``sysadmin`` and ``state`` (from anyone else
+the keys are ignored, so a client may send back what ``user_show`` gave it).
+``user_delete`` disables an account (``state`` ``deleted``): it cannot log in,
+its API tokens stop working, it leaves ``user_list``; its datasets and
+memberships stay, and a sysadmin enables it again with ``user_patch``
+``state=active``.
+"""
 from ... import authz, users, validation
 from ...actions import Action
 from ...dictization import user_dict
@@ -15,7 +23,7 @@ def user_show(context, data):
     me = context["user"]
     if me is None:
         raise NotAuthorized()
-    target = users.get_user(data["id"]) if data.get("id") else me
+    target = users.get_user(data["id"], include_deleted=me.sysadmin) if data.get("id") else me
     authz.require_sysadmin_or_self(me, target, f"see user {target.name}")
     return user_dict(target, private=True)
 
@@ -25,7 +33,9 @@ def user_list(context, data):
     me = context["user"]
     if me is None or not me.sysadmin:
         raise NotAuthorized()
-    query = User.select().where(User.state == "active").order_by(User.name)
+    query = User.select().order_by(User.name)
+    if not validation.as_bool(data.get("include_deleted", False), "include_deleted"):
+        query = query.where(User.state == "active")
     if data.get("q"):
         q = validation.as_str(data["q"], "q")
         query = query.where(User.name.contains(q) | User.fullname.contains(q))
@@ -51,13 +61,17 @@ def user_autocomplete(context, data):
 def user_update(context, data):
     """Update ``fullname``, ``about``, ``email`` (and ``password``) of a user.
 
-    Read-only keys that clients send back from ``user_show`` are ignored.
+    Sysadmins also set ``sysadmin`` and ``state`` (``active`` enables a
+    disabled account), except their own demotion or disabling. Read-only keys
+    that clients send back from ``user_show`` are ignored.
     """
     me = context["user"]
     if me is None:
         raise NotAuthorized()
-    target = users.get_user(required(data, "id", "name"))
+    target = users.get_user(required(data, "id", "name"), include_deleted=me.sysadmin)
     authz.require_sysadmin_or_self(me, target, f"edit user {target.name}")
+    if me.sysadmin:
+        _admin_fields(me, target, data)
     if "fullname" in data:
         target.fullname = validation.as_str(data["fullname"], "fullname", max_length=300)
     if "about" in data:
@@ -68,6 +82,33 @@ def user_update(context, data):
         users.set_password(target, data["password"])
     target.save()
     return user_dict(target, private=True)
+
+
+def _admin_fields(me, target, data):
+    sysadmin = (validation.as_bool(data["sysadmin"], "sysadmin")
+                if data.get("sysadmin") is not None else None)
+    state = users.clean_state(data["state"]) if data.get("state") else None
+    authz.check_account_change(me, target, sysadmin, state)
+    if sysadmin is not None:
+        target.sysadmin = sysadmin
+    if state is not None:
+        target.state = state
+
+
+def user_patch(context, data):
+    """Change only the given keys of a user (the same rules as ``user_update``)."""
+    return user_update(context, data)
+
+
+def user_delete(context, data):
+    """Disable a user (sysadmins only, not themselves): ``state`` becomes ``deleted``."""
+    me = context["user"]
+    authz.require_sysadmin(me, "delete users")
+    target = users.get_user(required(data, "id"))
+    authz.check_account_change(me, target, state="deleted")
+    target.state = "deleted"
+    target.save()
+    return None
 
 
 def user_create(context, data):
@@ -85,16 +126,22 @@ def user_create(context, data):
 _ACCOUNT = {"fullname": text(max_length=300), "about": text(max_length=5000),
             "email": text(max_length=300), "password": text(max_length=1000)}
 
+_UPDATE = {"id": identifier("user id or name"), "name": text(max_length=200), **_ACCOUNT,
+           "sysadmin": boolean("sysadmin rights (sysadmins only)"),
+           "state": text("active or deleted (sysadmins only)", 20)}
+
 ACTIONS = [
     Action("user_show", user_show, get=True, params={"id": identifier("user id or name")}),
     Action("user_list", user_list, get=True,
-           params={"q": text("part of the name", MAX_QUERY), "all_fields": boolean()}),
+           params={"q": text("part of the name", MAX_QUERY), "all_fields": boolean(),
+                   "include_deleted": boolean("also disabled accounts")}),
     Action("user_autocomplete", user_autocomplete, get=True,
            params={"q": text("part of the name or e-mail", MAX_QUERY),
                    "limit": natural("at most this many users")}),
-    Action("user_update", user_update,
-           params={"id": identifier("user id or name"), "name": text(max_length=200),
-                   **_ACCOUNT}),
+    Action("user_update", user_update, params=_UPDATE),
+    Action("user_patch", user_patch, params=_UPDATE),
+    Action("user_delete", user_delete,
+           params={"id": identifier("user id or name", required=True)}),
     Action("user_create", user_create,
            params={"name": text(max_length=100, required=True), "sysadmin": boolean(),
                    "with_apitoken": boolean(), **_ACCOUNT}),

@@ -3,7 +3,7 @@ import os
 import threading
 
 from ... import hookimpl
-from . import background, commands, inspection
+from . import background, check, commands, inspection
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -50,3 +50,14 @@ def inspect_checks(app):
     """``fixity``: mismatches found, files never checked or overdue."""
     from ...inspection import Check
     return [Check("fixity", inspection.check_fixity)]
+
+
+@hookimpl
+def admin_status(app):
+    """Files checked so far, mismatches, the latest check."""
+    from flask_babel import gettext as _
+    checked, bad, latest = check.summary()
+    when = latest.strftime("%Y-%m-%d %H:%M UTC") if latest else "-"
+    return [{"title": _("Fixity"), "rows": [(_("Files checked"), checked),
+                                            (_("Mismatches at the last check"), bad),
+                                            (_("Latest check"), when)]}]

@@ -107,3 +107,11 @@ def problems():
     """The records whose last check failed, oldest first."""
     return list(FixityRecord.select().where(~FixityRecord.ok)
                 .order_by(FixityRecord.checked_at))
+
+
+def summary():
+    """``(files checked, mismatches, time of the latest check or None)``."""
+    newest = (FixityRecord.select(FixityRecord.checked_at)
+              .order_by(FixityRecord.checked_at.desc()).first())
+    bad = FixityRecord.select().where(~FixityRecord.ok).count()
+    return FixityRecord.select().count(), bad, newest.checked_at if newest else None

@@ -138,3 +138,10 @@ def resource_processed(resource, job, error):
 def register_commands(cli):
     """``dcorlite search reindex|check``."""
     cli.add_command(commands.search_group)
+
+
+@hookimpl
+def admin_status(app):
+    """Documents, waiting changes, last commit and whether the index answers searches."""
+    from .status import status_section
+    return [status_section(search_index(app))]

@@ -99,3 +99,21 @@ class ApproveDeletionForm(FlaskForm):
     """A sysadmin's approval of a deletion request, with the reason kept."""
     dataset_id = HiddenField(validators=[DataRequired(), Length(max=100)])
     reason = StringField("Reason", validators=[DataRequired(), Length(max=10000)])
+
+
+class AccountChangeForm(FlaskForm):
+    """Grant or remove sysadmin rights, disable or enable an account."""
+    user_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+    change = HiddenField(validators=[DataRequired(), Length(max=20)])
+
+
+class JobRerunForm(FlaskForm):
+    """Queue the jobs of a resource again."""
+    resource_id = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class NewCircleForm(FlaskForm):
+    """Name, title and description of a new circle."""
+    name = StringField("Name (in URLs)", validators=[DataRequired(), Length(max=100)])
+    title = StringField("Title", validators=[Length(max=500)])
+    description = TextAreaField("Description", validators=[Length(max=10000)])

@@ -1,21 +1,33 @@
-"""Administration by sysadmins: users (list, create, reset a password).
+"""Administration by sysadmins: users (list, create, reset a password, sysadmin
+rights, disable/enable), circles (all of them, a new one), the background
+jobs that are not done, and the status sections plugins answer (``admin_status``).
 
-The pages call ``user_list``, ``user_create`` and ``user_update``, which allow
-only sysadmins (everyone else gets the 403 page).
+The user pages call ``user_list``, ``user_create``, ``user_patch`` and
+``user_delete``, which allow only sysadmins (everyone else gets the 403 page).
 """
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
+from .... import authz, host
 from ....actions import call_action
 from ....errors import DcorliteError, NotAuthorized
-from ..forms import NewUserForm, PasswordResetForm
+from ....jobs import problems
+from ..forms import AccountChangeForm, JobRerunForm, NewCircleForm, NewUserForm, PasswordResetForm
 from .common import error_text, require_user
+
+#: problem rows shown on the jobs page
+JOB_ROWS = 500
+
+#: account changes of the users page: the ``user_patch`` keys each sets
+CHANGES = {"grant": {"sysadmin": True}, "revoke": {"sysadmin": False},
+           "enable": {"state": "active"}}
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _users(user):
     try:
-        return call_action("user_list", user, {"all_fields": True})
+        return call_action("user_list", user, {"all_fields": True, "include_deleted": True})
     except NotAuthorized:
         abort(403)
 
@@ -36,12 +48,12 @@ def users():
             flash(error_text(exc), "error")
             status = exc.status
         else:
-            flash(f"The account {form.name.data.strip()} was created.", "info")
+            flash(_("The account %(name)s was created.", name=form.name.data.strip()), "info")
             return redirect(url_for(".users"))
     elif form.is_submitted():
         status = 400
     return render_template("web/admin/users.html", users=listed, form=form,
-                           reset_form=PasswordResetForm()), status
+                           reset_form=PasswordResetForm(), me=user), status
 
 
 @bp.route("/users/password", methods=["POST"])
@@ -60,5 +72,89 @@ def reset_password():
     except DcorliteError as exc:
         flash(error_text(exc), "error")
     else:
-        flash("The password was changed.", "info")
+        flash(_("The password was changed."), "info")
     return redirect(url_for(".users"))
+
+
+@bp.route("/users/account", methods=["POST"])
+def change_account():
+    """Grant or remove sysadmin rights, disable or enable an account."""
+    user = require_user()
+    _users(user)
+    form = AccountChangeForm()
+    if not form.validate_on_submit() or form.change.data not in (*CHANGES, "disable"):
+        abort(400)
+    try:
+        if form.change.data == "disable":
+            call_action("user_delete", user, {"id": form.user_id.data})
+        else:
+            call_action("user_patch", user, {"id": form.user_id.data,
+                                              **CHANGES[form.change.data]})
+    except DcorliteError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("The account was changed."), "info")
+    return redirect(url_for(".users"))
+
+
+def _require_sysadmin():
+    user = require_user()
+    try:
+        authz.require_sysadmin(user, "administer the site")
+    except NotAuthorized:
+        abort(403)
+    return user
+
+
+@bp.route("/jobs")
+def jobs():
+    """The background jobs that are not done, with a re-run button each."""
+    _require_sysadmin()
+    rows = problems.job_states(problems=True, limit=JOB_ROWS)
+    return render_template("web/admin/jobs.html", rows=rows, counts=problems.problem_counts(),
+                           shown=JOB_ROWS, form=JobRerunForm())
+
+
+@bp.route("/jobs/rerun", methods=["POST"])
+def rerun_job():
+    """Queue the jobs of one resource again (the same as ``dcorlite jobs rerun``)."""
+    _require_sysadmin()
+    form = JobRerunForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if problems.rerun(current_app._get_current_object(), form.resource_id.data):
+        flash(_("The jobs of the resource were queued again."), "info")
+    else:
+        flash(_("There is no such resource."), "error")
+    return redirect(url_for(".jobs"))
+
+
+@bp.route("/circles", methods=["GET", "POST"])
+def circles():
+    """Every circle (with all its datasets counted, private ones too) and a form for a new one."""
+    user = _require_sysadmin()
+    form, status = NewCircleForm(), 200
+    if form.validate_on_submit():
+        name = form.name.data.strip()
+        try:
+            call_action("organization_create", user, {
+                "name": name, "title": (form.title.data or "").strip(),
+                "description": form.description.data or ""})
+        except DcorliteError as exc:
+            flash(error_text(exc), "error")
+            status = exc.status
+        else:
+            flash(_("The circle %(name)s was created.", name=name), "info")
+            return redirect(url_for(".circles"))
+    elif form.is_submitted():
+        status = 400
+    listed = call_action("organization_list", user, {"all_fields": True, "sort": "name"})
+    return render_template("web/admin/circles.html", circles=listed, form=form), status
+
+
+@bp.route("/status")
+def status():
+    """What the plugins report through ``admin_status``: jobs, search index, fixity…"""
+    _require_sysadmin()
+    sections = host.collect("admin_status", app=current_app._get_current_object())
+    return render_template("web/admin/status.html", sections=sections)
