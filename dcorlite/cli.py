@@ -143,7 +143,10 @@ def init(state):
 def serve(state, host, port, threads, processes, listen_fd):
     """Serve dcorlite with waitress (creates the instance on first start)."""
     from .models import User
+    from .shutdown import remember_stop_signals
     configure_server_logging()
+    if processes == 1 or listen_fd is not None:  # this process serves (and drains)
+        remember_stop_signals()
     app = state.app
     if listen_fd is not None:
         return _serve_app(app, threads, sockets=[socket.socket(fileno=listen_fd)])

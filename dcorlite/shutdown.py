@@ -22,6 +22,20 @@ LOOP_TIMEOUT = 0.5
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+_early = []
+
+
+def remember_stop_signals():
+    """Note a stop signal that comes while the server starts; :class:`Drainer` honours it.
+
+    A server process of ``serve --processes N`` may still be importing when
+    the supervisor passes SIGTERM on; it then starts, drains nothing and
+    exits 0 like the others, instead of dying of the signal.
+    """
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, lambda signum, _frame: _early.append(signum))
+
+
 class Drainer:
     """Runs one waitress server until a stop signal, then drains it.
 
@@ -56,6 +70,8 @@ class Drainer:
         :param on_stop: called once right after the listening sockets closed
         """
         previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
+        if _early:
+            self._on_signal(_early[0], None)
         try:
             while self.signalled is None:
                 wasyncore.loop(timeout=LOOP_TIMEOUT, map=self._map, count=1)
