@@ -205,12 +205,6 @@ def require_sysadmin_or_self(user, target, what):
         raise NotAuthorized(f"User {user.name if user else None} not authorized to {what}")
 
 
-def require_sysadmin(user, what):
-    """:raises NotAuthorized: unless ``user`` is a sysadmin."""
-    if user is None or not user.sysadmin:
-        raise NotAuthorized(f"User {user.name if user else None} not authorized to {what}")
-
-
 def check_account_change(user, target, sysadmin=None, state=None):
     """May sysadmin ``user`` set ``target``'s sysadmin flag and state to these values?
 

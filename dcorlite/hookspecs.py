@@ -241,8 +241,9 @@ def activity(action, dataset_id, resource_id, details):
     ``action`` is one of ``read`` (metadata of a private dataset shown),
     ``download`` (original, condensed copy or preview), ``basin`` (a ``/files/``
     basin opened), ``change``, ``share``, ``delete``, ``purge`` or another
-    plugin's own word; ``resource_id`` may be None; ``details`` is a dict of
-    JSON values (for a purge: ``{"reason": …, "request": …}``). Called after the
+    plugin's own word (privacy: ``deletion_approved``, with ``{"reason": …,
+    "request": …}``); ``resource_id`` may be None; ``details`` is a dict of
+    JSON values (for a purge: ``{"resources": […]}``). Called after the
     action succeeded; in a request the actor (user, token, client address) is
     the request's, unless ``details["actor"]`` names it (outside requests, and
     for signed basin URLs, which carry no token). Keep it cheap:

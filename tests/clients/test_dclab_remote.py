@@ -26,6 +26,27 @@ def forget_dclab_keys():
     APIHandler.api_keys.clear()
 
 
+@pytest.fixture(autouse=True)
+def patient_basin_checks(monkeypatch):
+    """Give dclab's basin availability check three tries instead of one.
+
+    dclab allows a basin URL one second to answer. The test server runs in this
+    process and shares its interpreter lock with dclab reading the data, so on a
+    loaded machine a working server can miss that second (a separate server
+    process, as in production, does not compete with its client).
+    """
+    from dclab.rtdc_dataset import fmt_http
+    original = fmt_http.is_url_available
+
+    def patient(url, ret_reason=False):
+        for _ in range(3):
+            available, reason = original(url, ret_reason=True)
+            if available:
+                break
+        return (available, reason) if ret_reason else available
+    monkeypatch.setattr(fmt_http, "is_url_available", patient)
+
+
 @pytest.fixture
 def uploaded(app, make_user, make_circle, make_dataset, make_resource):
     """``uploaded(path, private=False, activate=True)`` → (owner, resource), processed."""

@@ -59,8 +59,8 @@ def approve(user, dataset_id, reason, actor=None):
 
     The dataset goes through ``dataset_purge`` (files removed from storage);
     the open request, if any, is marked approved with ``reason``, the actor and
-    the time, and the ``activity`` hook gets ``("purge", id, None, {reason,
-    request, actor})``.
+    the time, and the ``activity`` hook gets ``("deletion_approved", id, None,
+    {reason, request, actor})`` (after the core's own ``purge`` entry).
 
     :param actor: name recorded as the one who decided (default: ``user.name``)
     :raises NotAuthorized: ``user`` is no sysadmin
@@ -82,7 +82,7 @@ def approve(user, dataset_id, reason, actor=None):
             row.state, row.reason, row.actor, row.decided_at = "approved", reason, actor, utcnow()
             row.save()
     details = {"reason": reason, "request": row.id if row else None, "actor": actor}
-    host.notify("activity", action="purge", dataset_id=dataset.id, resource_id=None,
-                details=details)
+    host.notify("activity", action="deletion_approved", dataset_id=dataset.id,
+                resource_id=None, details=details)
     return {"package_id": dataset.id, "reason": reason, "actor": actor,
             "request": request_dict(row) if row else None}

@@ -171,8 +171,11 @@ def test_a_deletion_request_approved_on_the_command_line_purges_files_and_keeps_
     assert Dataset.get_or_none(Dataset.id == dataset.id) is None
     assert not any(os.path.exists(f) for f in files)
     assert not [p for p in pathlib.Path(storage.root).rglob("*") if p.is_file()]
-    assert collector.calls == [("purge", dataset.id, None, {
-        "reason": "consent revoked (ticket 7)", "request": request_id, "actor": "admin"})]
+    # the core records the purge itself, the plugin the approval with its reason
+    assert [c[:3] for c in collector.calls] == [("purge", dataset.id, None),
+                                                ("deletion_approved", dataset.id, None)]
+    assert collector.calls[1][3] == {
+        "reason": "consent revoked (ticket 7)", "request": request_id, "actor": "admin"}
     row = DeletionRequest.get_by_id(request_id)
     assert (row.state, row.reason, row.actor) == ("approved", "consent revoked (ticket 7)",
                                                   "admin")
