@@ -142,6 +142,18 @@ def sigterm_mid_part(server, data, processes):
     return put, urls, signalled
 
 
+def assert_resumed_after_restart(server, tmp_path, data, urls):
+    """Restart ``server``; DCOR-Aid's multipart upload of ``data`` with the same URLs completes
+    and the attached file has the SHA-256 of ``data``."""
+    server.start()
+    path = tmp_path / "drained.txt"
+    path.write_bytes(data)
+    upload_s3_presigned_multipart(path, PART_SIZE, len(data), urls["upload_urls"],
+                                  urls["complete_url"])
+    assert attach_and_read_sha256(server, urls["resource_id"]) == \
+        hashlib.sha256(data).hexdigest()
+
+
 @pytest.mark.parametrize("serve_args", [ONE, TWO], ids=["serve", "processes-2"])
 def test_a_part_in_progress_at_sigterm_completes(start_server, serve_args, tmp_path):
     """The PUT finishes with the right ETag, the server exits 0 within the drain bound."""
@@ -156,13 +168,7 @@ def test_a_part_in_progress_at_sigterm_completes(start_server, serve_args, tmp_p
     assert server.proc.wait(drain + supervisor.STOP_MARGIN) == 0, server.log_tail()
     assert time.monotonic() - signalled < drain
     # after the restart DCOR-Aid sends the rest with the same URLs; the file is whole
-    server.start()
-    path = tmp_path / "drained.txt"
-    path.write_bytes(data)
-    upload_s3_presigned_multipart(path, PART_SIZE, len(data), urls["upload_urls"],
-                                  urls["complete_url"])
-    assert attach_and_read_sha256(server, urls["resource_id"]) == \
-        hashlib.sha256(data).hexdigest()
+    assert_resumed_after_restart(server, tmp_path, data, urls)
 
 
 @pytest.mark.parametrize("serve_args", [ONE, TWO], ids=["serve", "processes-2"])
@@ -178,13 +184,7 @@ def test_a_part_cut_by_the_drain_time_is_resumed_after_restart(start_server, ser
     put.go_on.set()
     put.join(60)
     assert put.status is None, "the stalled PUT cannot have been answered"
-    server.start()
-    path = tmp_path / "drained.txt"
-    path.write_bytes(data)
-    upload_s3_presigned_multipart(path, PART_SIZE, len(data), urls["upload_urls"],
-                                  urls["complete_url"])
-    assert attach_and_read_sha256(server, urls["resource_id"]) == \
-        hashlib.sha256(data).hexdigest()
+    assert_resumed_after_restart(server, tmp_path, data, urls)
 
 
 class SlowPost(SlowPut):

@@ -81,7 +81,8 @@ def downloaded(resource, artifact, action="download", actor=None):
     details = {"artifact": artifact}
     if actor:
         details["actor"] = actor
-    host.notify("activity", action=action, dataset_id=resource.dataset_id, resource_id=resource.id, details=details)
+    host.notify("activity", action=action, dataset_id=resource.dataset_id,
+                resource_id=resource.id, details=details)
 
 
 def _forbidden():
