@@ -20,6 +20,7 @@ setup(
         "werkzeug==3.1.8",
         "flask-login==0.6.3",
         "flask-wtf==1.3.0",
+        "wtforms==3.3.2",
         "flask-babel==4.0.0",
         "babel==2.19.0",
         "markdown-it-py==4.3.0",

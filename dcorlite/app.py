@@ -100,9 +100,18 @@ def valid_host(value):
     return bool(match) and (match.group(3) is None or int(match.group(3)) <= 65535)
 
 
+def stop_app(app):
+    """End the app's background work (see the ``app_stopping`` hook); safe to call twice."""
+    state = app.extensions["dcorlite"]
+    if state.get("stopped"):
+        return
+    state["stopped"] = True
+    state["pm"].hook.app_stopping(app=app)
+
+
 def current_user():
     """The user making the current request, or None for anonymous."""
     return g.get("user")
 
 
-__all__ = ["create_app", "current_user", "database"]
+__all__ = ["create_app", "current_user", "database", "stop_app"]

@@ -33,6 +33,12 @@ class CliState:
             self._app = create_app(instance_path=self.instance)
         return self._app
 
+    def close(self):
+        """Stop the app's background work, if the command built the app."""
+        if self._app is not None:
+            from .app import stop_app
+            stop_app(self._app)
+
 
 def _instance_path(ctx):
     """The instance folder of the command line, also before ``cli()`` has run."""
@@ -120,6 +126,7 @@ def _fail(exc):
 def cli(ctx, instance):
     """dcorlite: a self-contained repository for deformability cytometry data."""
     ctx.obj = CliState(instance)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()
@@ -191,6 +198,7 @@ def _serve_app(app, threads, job_workers=0, **listen):
     """
     import waitress
     from .dcfiles import import_dclab
+    from .app import stop_app
     from .jobs.queue import start_consumer
     from .shutdown import Drainer
     import_dclab()  # before the server's threads start (see import_dclab)
@@ -210,6 +218,7 @@ def _serve_app(app, threads, job_workers=0, **listen):
             # jobs are "ensure" functions: one cut off here runs again after the restart
             consumer.shutdown_timeout = max(0.0, (drainer.deadline or 0) - time.monotonic())
             consumer.stop(graceful=True)
+        stop_app(app)
 
 
 #: open connections waitress keeps (its default, 100, is too few for dclab: every remote

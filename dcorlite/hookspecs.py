@@ -87,6 +87,21 @@ def app_ready(app):
 
 
 @hookspec
+def app_stopping(app):
+    """Called by :func:`dcorlite.app.stop_app` when ``app`` is done with.
+
+    That is after ``dcorlite serve`` has drained, or when a test is over and
+    its database is about to go. End the background threads this plugin
+    started for the app, writing what they still hold, so none of them keeps
+    working on a database that is gone. Example::
+
+        app.extensions["dcorlite"]["my_writer"].close()
+
+    Implemented by: search (its indexer thread), audit (writes its queue).
+    """
+
+
+@hookspec
 def supervise(app, stop):
     """Called in the supervising process of ``dcorlite serve --processes N``.
 
@@ -171,6 +186,21 @@ def dataset_activating(dataset, resources):
             raise ValidationError({"state": ["Temporary files cannot be published"]})
 
     Implemented by: privacy (with ``PRIVACY_BLOCKS_ACTIVATION``).
+    """
+
+
+@hookspec
+def admin_pages(app):
+    """Return the pages this plugin adds for sysadmins: a list of ``(endpoint, title)``.
+
+    The web UI links them from its administration page (``/admin``). Give
+    titles as ``flask_babel.lazy_gettext`` texts; they are translated when
+    shown. Example::
+
+        return [("audit.index", lazy_gettext("Audit trail"))]
+
+    Implemented by: web (users, access tokens, circles, jobs, status,
+    deletion requests), audit.
     """
 
 

@@ -9,9 +9,9 @@ import io
 import pytest
 
 from dcorlite import create_app
+from dcorlite.app import stop_app
 from dcorlite.jobs.queue import drain
 from dcorlite.models import Dataset
-from tests.fixtures.app import stop_indexer
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_a_write_through_another_process_is_seen(app, app_config, tmp_path, show
                 headers={"Authorization": owner.token})
             assert response.status_code == 200, response.get_json()
     finally:
-        stop_indexer(other)
+        stop_app(other)
     assert shown(owner, dataset.id)["title"] == "New title"
 
 
@@ -138,4 +138,4 @@ def test_the_cache_can_be_turned_off(app, app_config, tmp_path, make_user, make_
             assert title() == "Two"
             assert uncached.extensions["dcorlite"]["dataset_dicts"][0] is None
     finally:
-        stop_indexer(uncached)
+        stop_app(uncached)

@@ -18,6 +18,7 @@ import sys
 import pytest
 
 from dcorlite import create_app
+from dcorlite.app import stop_app
 
 EXAMPLE = pathlib.Path(__file__).parent / "example_plugin"
 
@@ -56,11 +57,16 @@ def example_installed(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def make_app(app_config, tmp_path):
-    """``make_app(**config)`` → a test app (no context pushed)."""
+    """``make_app(**config)`` → a test app (no context pushed), stopped at the end."""
+    made = []
+
     def make(**config):
-        return create_app(dict(app_config, **config),
-                          instance_path=str(tmp_path / "instance"))
-    return make
+        made.append(create_app(dict(app_config, **config),
+                               instance_path=str(tmp_path / "instance")))
+        return made[-1]
+    yield make
+    for app in made:
+        stop_app(app)
 
 
 def hello(app, **params):

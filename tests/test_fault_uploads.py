@@ -14,6 +14,7 @@ import pytest
 from dcoraid.api import dataset_create
 from dcoraid.api.dataset import resource_add
 
+from dcorlite.app import stop_app
 from dcorlite.models import Upload, utcnow
 
 CLIENTS = 5
@@ -106,4 +107,4 @@ def test_killed_during_uploads_then_uploaded_again(served, big_files, tmp_path):
             assert Upload.select().count() == 0
         assert list((served.instance / "storage" / "uploads").glob("*")) == []
     finally:
-        app.extensions["dcorlite"]["search_indexer"].stop()
+        stop_app(app)

@@ -5,6 +5,7 @@ import stat
 import pytest
 
 from dcorlite import create_app
+from dcorlite.app import stop_app
 from dcorlite.config import apply_umask
 from dcorlite.errors import StartupError
 from dcorlite.storage import get_storage, resource_key
@@ -22,7 +23,7 @@ def embedded_app(tmp_path):
     instance = tmp_path / "instance"
     app = create_app({"LOAD_ENTRY_POINTS": False}, instance_path=str(instance))
     yield app
-    app.extensions["dcorlite"]["search_indexer"].stop()
+    stop_app(app)
 
 
 def test_everything_the_instance_makes_is_private(embedded_app):
@@ -57,7 +58,7 @@ def test_files_of_an_older_instance_are_narrowed(tmp_path):
     os.chmod(database, 0o644)
     os.chmod(instance, 0o755)
     app = create_app({"LOAD_ENTRY_POINTS": False}, instance_path=str(instance))
-    app.extensions["dcorlite"]["search_indexer"].stop()
+    stop_app(app)
     assert _mode(instance) == 0o700
     assert _mode(database) == 0o600
 

@@ -1,16 +1,15 @@
 """Migrations: applied once, never destroying data."""
 from playhouse.migrations import Runner
 
-from dcorlite import create_app
 from dcorlite.db import CORE_MIGRATIONS, database
 from dcorlite.models import CORE_MODELS, Dataset, User
 
 
 def test_restart_keeps_data_and_applies_nothing_twice(app, app_config, make_user,
-                                                      make_circle, make_dataset):
+                                                      make_circle, make_dataset, another_app):
     owner = make_user("keeper")
     ds = make_dataset(owner, make_circle(owner))
-    again = create_app(app_config, instance_path=app.instance_path)
+    again = another_app(app_config)
     with again.app_context():
         assert User.get_by_id(owner.id).name == "keeper"
         assert Dataset.get_by_id(ds.id).state == "active"

@@ -16,6 +16,8 @@ from flask import Blueprint, current_app
 
 from dcorlite import create_app, hookimpl, hookspecs
 from dcorlite.actions import Action
+from dcorlite.app import stop_app
+from dcorlite.cli import cli
 from dcorlite.datasets import update_dataset
 from dcorlite.db import database, open_database
 from dcorlite.errors import StartupError, ValidationError
@@ -25,7 +27,6 @@ from dcorlite.plugins.ckan_api.actions_datasets import dc_problems
 from dcorlite.search import SearchResult
 from dcorlite.storage import get_storage
 from dcorlite.storage.local import LocalStorage
-from tests.fixtures.app import stop_indexer
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def make_app(app, app_config, tmp_path):
         def make(*plugins, **config):
             new = create_app(dict(app_config, **config),
                              instance_path=str(tmp_path / "instance"), plugins=plugins)
-            stack.callback(stop_indexer, new)
+            stack.callback(stop_app, new)
             stack.enter_context(new.app_context())
             return new
         yield make
@@ -258,6 +259,70 @@ def test_hook_admin_status(make_app, make_user):
     assert "<h2" in html and "Mail queue</h2>" in html
     assert '<th scope="row">Waiting</th><td>7</td>' in html and "&lt;b&gt;12&lt;/b&gt;" in html
     assert "Search index</h2>" in html and "Fixity</h2>" in html
+
+
+class MailQueuePage:
+    mail = Blueprint("mail", __name__)
+
+    @staticmethod
+    @mail.route("/admin/mail")
+    def queue():
+        return "7 waiting"
+
+    @hookimpl
+    def register_blueprints(self, app):
+        return [self.mail]
+
+    @hookimpl
+    def admin_pages(self, app):
+        return [("mail.queue", "Mail queue")]
+
+
+@pytest.mark.sqlite_only
+def test_hook_admin_pages(make_app, make_user):
+    """A plugin's page is linked from /admin for sysadmins, after the web UI's own."""
+    from tests.plugins.web.conftest import PASSWORD, login
+    app = make_app(MailQueuePage())
+    admin = make_user("root", sysadmin=True, password=PASSWORD)
+    client = app.test_client()
+    login(client, admin)
+    html = client.get("/admin").get_data(as_text=True)
+    assert '<a href="/admin/mail">Mail queue</a>' in html
+    assert html.index('href="/admin/users"') < html.index('href="/admin/mail"')
+    member = make_user("nurse", password=PASSWORD)
+    other = app.test_client()
+    login(other, member)
+    assert other.get("/admin").status_code == 403
+
+
+class StopRecorder:
+    def __init__(self):
+        self.stopped = []
+
+    @hookimpl
+    def app_stopping(self, app):
+        self.stopped.append(app)
+
+
+@pytest.mark.sqlite_only
+def test_hook_app_stopping(make_app, monkeypatch, app_config, tmp_path):
+    """Called once per app: by stop_app (tests, serve), and when a CLI command ends."""
+    recorder = StopRecorder()
+    app = make_app(recorder)
+    stop_app(app)
+    stop_app(app)
+    assert recorder.stopped == [app]
+    from dcorlite import app as app_module
+    real_create_app = app_module.create_app
+    monkeypatch.setattr(app_module, "create_app",
+                        lambda *a, **k: real_create_app(*a, plugins=[recorder], **k))
+    env = {"DCORLITE_DATABASE_URL": app_config["DATABASE_URL"],
+           "DCORLITE_STORAGE_URL": app_config["STORAGE_URL"],
+           "DCORLITE_LOAD_ENTRY_POINTS": "false", "DCORLITE_SECRET_KEY": "x"}
+    result = CliRunner().invoke(cli, ["--instance", str(tmp_path / "instance"), "user",
+                                      "list"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert len(recorder.stopped) == 2 and recorder.stopped[1] is not app
 
 
 class Shout:

@@ -2,7 +2,7 @@
 import pytest
 
 from dcorlite import create_app
-from tests.fixtures.app import stop_indexer
+from dcorlite.app import stop_app
 
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "dcor.clinic.example",
              "X-Forwarded-Port": "8443", "X-Forwarded-For": "10.0.0.7",
@@ -20,7 +20,7 @@ def make_app(tmp_path, app_config):
         return application
     yield make
     for application in made:
-        stop_indexer(application)
+        stop_app(application)
 
 
 def site_url(application, headers):

@@ -1,6 +1,5 @@
 """A clinic user's journey in a real browser: log in, find, look, download, cite, log out."""
 import hashlib
-import io
 import zipfile
 
 import pytest

@@ -1,6 +1,5 @@
 """dclab reads DC data from dcorlite exactly as from the local file."""
 import hashlib
-import time
 
 import dclab
 import numpy as np

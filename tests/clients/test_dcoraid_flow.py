@@ -4,7 +4,6 @@ import json
 import pathlib
 import subprocess
 import sys
-import time
 
 import pytest
 from dcoraid.api import CKANAPI, dataset_activate, dataset_create, errors

@@ -13,7 +13,7 @@ def world(make_user, make_circle, make_collection, make_dataset):
     alice, bob = make_user("alice"), make_user("bob")
     circle_a = make_circle(alice, name="circle-a", members={bob: "member"})
     circle_b = make_circle(bob, name="circle-b")
-    coll = make_collection(bob, name="coll-b", members={alice: "member"})
+    make_collection(bob, name="coll-b", members={alice: "member"})
     own = make_dataset(alice, circle_a, title="Alice DCOR-Aid data 111", private=True)
     bobs = make_dataset(bob, circle_b, title="Bob private 333", private=True)
     bobs_shared = make_dataset(bob, circle_b, title="Bob shared 444", private=True,

@@ -42,6 +42,13 @@ def register_blueprints(app):
 
 
 @hookimpl
+def admin_pages(app):
+    """The trail's table for sysadmins."""
+    from flask_babel import lazy_gettext
+    return [("audit.index", lazy_gettext("Audit trail"))]
+
+
+@hookimpl
 def register_commands(cli):
     """``dcorlite audit verify|export|prune``."""
     cli.add_command(commands.audit_group)
@@ -51,6 +58,12 @@ def register_commands(cli):
 def app_ready(app):
     """The writer of this app's queue."""
     record.setup(app)
+
+
+@hookimpl
+def app_stopping(app):
+    """Write what is queued and end the writer thread."""
+    record.writer(app).close()
 
 
 @hookimpl

@@ -61,6 +61,17 @@ def _locked_anchor(db):
     return query.bind(db).get()
 
 
+def _insert(db, rows):
+    """One prepared INSERT for all ``rows``: peewee builds the SQL of a multi-row
+    insert value by value, which cost four fifths of a flush."""
+    fields = AuditEntry._meta.sorted_fields
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    sql = (f'INSERT INTO "{AuditEntry._meta.table_name}" ({columns}) '
+           f'VALUES ({", ".join([db.param] * len(fields))})')
+    cursor = db.cursor()
+    cursor.executemany(sql, [tuple(f.db_value(row[f.name]) for f in fields) for row in rows])
+
+
 def append(db, events):
     """Write ``events`` (dicts without id and hashes) as the next entries of the chain.
 
@@ -76,8 +87,7 @@ def append(db, events):
             row["hash"] = prev = entry_hash(row, prev)
             rows.append(row)
             next_id += 1
-        for start in range(0, len(rows), 200):
-            AuditEntry.insert_many(rows[start:start + 200]).bind(db).execute()
+        _insert(db, rows)
         (AuditAnchor.update(head_id=next_id - 1, head_hash=prev)
          .where(AuditAnchor.id == 1).bind(db).execute())
     return len(rows)

@@ -2,7 +2,8 @@
 
 A request only appends a dict to a list; a thread of the process writes the
 list every ``AUDIT_FLUSH_SECONDS`` (or as soon as ``AUDIT_FLUSH_ENTRIES``
-are waiting), and what is left at exit is written by an ``atexit`` handler.
+are waiting), and what is left at exit is written by :meth:`Writer.close`
+(called when the app stops, or else by an ``atexit`` handler).
 Every server process (``serve --processes N``) has its own queue; the chain
 stays one because :func:`.chain.append` reads its head under the write lock.
 """
@@ -35,7 +36,9 @@ class Writer:
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._thread, self._pid = None, os.getpid()
-        atexit.register(self.flush)
+        self._closed = False
+        self._failing = False
+        atexit.register(self.close)
 
     def submit(self, event):
         """Queue one event (a dict of :data:`.chain.FIELDS` but ``id``, and ``details``)."""
@@ -44,7 +47,7 @@ class Writer:
                 self._pending, self._thread, self._pid = [], None, os.getpid()
             self._pending.append(event)
             full = len(self._pending) >= self.batch
-            if self._thread is None:
+            if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._run, name="dcorlite-audit",
                                                 daemon=True)
                 self._thread.start()
@@ -57,18 +60,48 @@ class Writer:
             with self._lock:
                 events, self._pending = self._pending, []
             try:
-                return chain.append(self.db, events)
-            except Exception:
+                written = chain.append(self.db, events)
+            except Exception as exc:
                 with self._lock:  # keep them for the next round, in order
                     self._pending[:0] = events
-                logger.exception("audit: could not write %d entries", len(events))
+                self._log_failure(len(events), exc)
                 return 0
+            if self._failing:
+                self._failing = False
+                logger.warning("audit: writing entries works again")
+            return written
+
+    def _log_failure(self, count, exc):
+        # the thread retries every interval: one traceback per outage, not one per second
+        if self._failing:
+            logger.warning("audit: still cannot write %d entries: %s", count, exc)
+        else:
+            self._failing = True
+            logger.exception("audit: could not write %d entries", count)
+
+    def close(self):
+        """Write what is queued and end the thread; later events are written by :meth:`flush`.
+
+        Called when the app stops (``app_stopping``) and at exit; safe to call twice.
+        """
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        atexit.unregister(self.close)
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        self.flush()
 
     def _run(self):
         idle_since = time.monotonic()
         while True:
             self._wake.wait(self.interval)
             self._wake.clear()
+            if self._closed:
+                with self._lock:
+                    self._thread = None
+                return
             if self.flush():
                 idle_since = time.monotonic()
             if self.retention_days and time.monotonic() >= self._next_prune:

@@ -75,6 +75,12 @@ def app_ready(app):
 
 
 @hookimpl
+def app_stopping(app):
+    """End the indexer thread after its current round."""
+    app.extensions["dcorlite"]["search_indexer"].stop()
+
+
+@hookimpl
 def supervise(app, stop):
     """Write the index here, for all server and worker processes of ``serve --processes``."""
     the_indexer = app.extensions["dcorlite"]["search_indexer"]

@@ -27,7 +27,7 @@ def register_migrations():
 
 @hookimpl
 def register_actions(app):
-    """``api_token_create``, ``api_token_list``, ``api_token_revoke``."""
+    """``api_token_create``, ``api_token_list``, ``api_token_revoke``, ``dcor_access_create``."""
     return actions.ACTIONS
 
 

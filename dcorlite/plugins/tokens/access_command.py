@@ -3,10 +3,10 @@ import os
 
 import click
 
-from ... import tls, users
-from ...errors import DcorliteError
-from ...models import utcnow
-from . import access_file, expiry, logic
+from ... import users
+from ...cli_errors import dcorlite_error_text
+from ...errors import DcorliteError, NotFound
+from . import access_file, expiry
 
 
 @click.group("access-token")
@@ -34,33 +34,24 @@ def create(state, username, password, expires, output, label):
         lifetime = expiry.parse_lifetime(expires)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--expires") from None
-    app = state.app
-    cert_path = tls.cert_path(app)
-    if not os.path.isfile(cert_path):
-        raise click.ClickException(f"no certificate at {cert_path}; make one with "
-                                   "'dcorlite certs create --hostname NAME'")
-    with open(cert_path, "rb") as fh:
-        cert_pem = fh.read()
     output = output or f"{username}.dcor-access"
     if os.path.exists(output):
         raise click.ClickException(f"{output} exists; remove it or choose --output")
-    generated = password is None
-    password = access_file.generate_password() if generated else password
-    if not password:
-        raise click.BadParameter("must not be empty", param_hint="--password")
-    with app.app_context():
+    with state.app.app_context():
         try:
-            user = users.get_user(username)
-        except DcorliteError:
+            issued = access_file.issue(state.app, users.get_user(username), lifetime,
+                                       password, label)
+        except NotFound:
             raise click.ClickException(f"no such user: {username}") from None
-        token = logic.create_token(user, label, lifetime)
-    data = access_file.access_file_bytes(token, cert_pem, password)
+        except DcorliteError as exc:
+            raise click.ClickException(dcorlite_error_text(exc)) from None
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    until = "never expires" if lifetime is None else \
-        f"expires {(utcnow() + lifetime):%Y-%m-%d %H:%M} UTC"
-    click.echo(f"wrote {output} (token {token.split('.')[0]}, {until})")
-    if generated:
-        click.echo(f"password: {password}")
+        fh.write(issued["content"])
+    until = "never expires" if issued["expires"] is None else \
+        f"expires {issued['expires']:%Y-%m-%d %H:%M} UTC"
+    click.echo(f"wrote {output} (token {issued['token_id']}, {until})")
+    if "password" in issued:
+        click.echo(f"password: {issued['password']}")
         click.echo("(shown only now: send it to the user on another channel than the file)")
+

@@ -29,6 +29,13 @@ def register_blueprints(app):
     return [blueprint()]
 
 
+@hookimpl(tryfirst=True)
+def admin_pages(app):
+    """The sysadmins' pages of the web UI (deletion requests with the privacy plugin)."""
+    from .views.admin import own_pages
+    return own_pages(app)
+
+
 @hookimpl(trylast=True)
 def authenticate_request(request):
     """The user logged in with this browser session (an API token header wins)."""

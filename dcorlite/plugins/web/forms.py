@@ -92,13 +92,13 @@ class PasswordResetForm(FlaskForm):
 
 class StatementForm(FlaskForm):
     """A statement for the record: confirming scan hits, asking for a deletion."""
-    statement = TextAreaField("Statement", validators=[DataRequired(), Length(max=10000)])
+    statement = TextAreaField(_l("Statement"), validators=[DataRequired(), Length(max=10000)])
 
 
 class ApproveDeletionForm(FlaskForm):
     """A sysadmin's approval of a deletion request, with the reason kept."""
     dataset_id = HiddenField(validators=[DataRequired(), Length(max=100)])
-    reason = StringField("Reason", validators=[DataRequired(), Length(max=10000)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=10000)])
 
 
 class AccountChangeForm(FlaskForm):
@@ -114,6 +114,17 @@ class JobRerunForm(FlaskForm):
 
 class NewCircleForm(FlaskForm):
     """Name, title and description of a new circle."""
-    name = StringField("Name (in URLs)", validators=[DataRequired(), Length(max=100)])
-    title = StringField("Title", validators=[Length(max=500)])
-    description = TextAreaField("Description", validators=[Length(max=10000)])
+    name = StringField(_l("Name (in URLs)"), validators=[DataRequired(), Length(max=100)])
+    title = StringField(_l("Title"), validators=[Length(max=500)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=10000)])
+
+
+class AccessTokenForm(FlaskForm):
+    """Whose encrypted access token, how long its token lives, and the file's password."""
+    user = SelectField(_l("User"), validators=[DataRequired()], choices=[])
+    expires = SelectField(_l("The token inside expires after"), default="90d", choices=[
+        ("30d", _l("30 days")), ("90d", _l("90 days")), ("365d", _l("one year")),
+        ("never", _l("never"))])
+    password = PasswordField(_l("Password of the file (empty: a strong one is generated)"),
+                             validators=[Length(max=200)],
+                             render_kw={"autocomplete": "new-password"})

@@ -2,13 +2,16 @@
 import csv
 import datetime
 import threading
+import time
 
 import dclab
+import peewee
 import pytest
 import requests
 from dclab.rtdc_dataset.fmt_dcor.api import APIHandler
 
 from dcorlite import host
+from dcorlite.app import stop_app
 from dcorlite.db import database
 from dcorlite.jobs.queue import drain
 from dcorlite.models import utcnow
@@ -247,3 +250,40 @@ def test_nothing_is_recorded_when_disabled(app, api, make_user):
     add_entries(2)
     app.config["AUDIT_ENABLED"] = True
     assert api("audit_list", admin)[1]["result"]["count"] == 0
+
+
+def _event(n):
+    return {"at": utcnow(), "action": "read", "actor": "w", "token_id": "", "ip": "",
+            "dataset_id": str(n), "resource_id": None, "details": "{}"}
+
+
+def test_stopping_the_app_writes_the_queue_and_ends_the_thread(app):
+    writer = record.writer(app)
+    writer.submit(_event(1))
+    thread = writer._thread
+    assert thread is not None and thread.is_alive()
+    stop_app(app)
+    assert not thread.is_alive()
+    assert AuditEntry.select().count() == 1
+
+
+def test_a_database_that_is_gone_gives_one_traceback_not_one_per_retry(tmp_path, caplog):
+    """The thread retries every interval; its log says so once, then briefly, and it stops."""
+    gone = peewee.SqliteDatabase(str(tmp_path / "no-audit-tables.sqlite"))
+    writer = Writer(gone, 0.02, 10 ** 6, 0)
+    writer.submit(_event(1))
+    deadline = time.monotonic() + 10
+    while (len([r for r in caplog.records if r.name == "dcorlite.plugins.audit.writer"]) < 4
+           and time.monotonic() < deadline):
+        time.sleep(0.02)
+    thread = writer._thread
+    writer.close()
+    ours = [r for r in caplog.records if r.name == "dcorlite.plugins.audit.writer"]
+    assert len(ours) >= 4
+    assert [r.exc_info is not None for r in ours] == [True] + [False] * (len(ours) - 1)
+    assert "still cannot write 1 entries" in ours[-1].getMessage()
+    assert thread is not None and not thread.is_alive()
+    assert writer._pending and writer._pending[0]["dataset_id"] == "1"  # kept, not dropped
+    logged = len(caplog.records)
+    time.sleep(0.2)
+    assert len(caplog.records) == logged

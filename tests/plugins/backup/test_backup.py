@@ -7,12 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 from dcorlite import create_app
+from dcorlite.app import stop_app
 from dcorlite.cli import cli
 from dcorlite.db import dispose
 from dcorlite.models import ApiToken, Dataset, Resource, User
 from dcorlite.plugins.backup import archive, crypto, restore, snapshot
 from dcorlite.storage import get_storage, resource_key
-from tests.fixtures.app import stop_indexer
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def database_state():
 
 def wipe(app):
     """Take away the instance's database tables and stored files."""
-    stop_indexer(app)
+    stop_app(app)
     dispose()
     url = app.config["DATABASE_URL"]
     if snapshot.kind(url) == "sqlite":
@@ -122,7 +122,7 @@ def test_restore_drill_brings_back_every_dataset_file_user_and_token(
                                headers={"Authorization": alice.token}).get_json()
             assert found["result"]["count"] == 2
     finally:
-        stop_indexer(restored)
+        stop_app(restored)
 
 
 @pytest.mark.sqlite_only

@@ -110,11 +110,9 @@ def test_updates_after_a_reindex_go_to_the_new_index(app, api, cli_runner, three
 
 
 def test_new_instance_with_datasets_waits_for_reindex(app, app_config, tmp_path, three,
-                                                      caplog):
+                                                      caplog, another_app):
     """An index folder that was never built is not created empty over existing datasets."""
-    from dcorlite import create_app
-    config = dict(app_config, SEARCH_INDEX_DIR=str(tmp_path / "elsewhere"))
-    other = create_app(config, instance_path=app.instance_path)
+    other = another_app(dict(app_config, SEARCH_INDEX_DIR=str(tmp_path / "elsewhere")))
     assert not search_index(other).exists()
     assert "dcorlite search reindex" in caplog.text
     with other.app_context():

@@ -10,8 +10,8 @@ import threading
 import pytest
 
 from dcorlite import create_app
+from dcorlite.app import stop_app
 from dcorlite.plugins.search import pending
-from tests.fixtures.app import stop_indexer
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def reader_app(app, app_config, tmp_path):
     made_apps = []
     yield make
     for made in made_apps:
-        stop_indexer(made)
+        stop_app(made)
 
 
 def create(client, user, circle, title):

@@ -148,13 +148,12 @@ def test_upload_from_other_circle_cannot_be_attached(live_server, uploader, make
     assert _attach(live_server, user, ds, result["resource_id"], "c.txt").status_code == 403
 
 
-def test_switch_off_s3_urls_makes_dcoraid_fall_back(make_user, make_circle, client, app):
+def test_switch_off_s3_urls_makes_dcoraid_fall_back(make_user, make_circle, client, app,
+                                                     another_app):
     """With UPLOADS_S3_URLS off the action is unknown, as DCOR-Aid's fallback expects."""
-    from dcorlite import create_app
     config = dict(app.config, UPLOADS_S3_URLS=False)
-    other = create_app({k: config[k] for k in ("DATABASE_URL", "STORAGE_URL", "SECRET_KEY",
-                                               "LOAD_ENTRY_POINTS", "UPLOADS_S3_URLS")},
-                       instance_path=app.instance_path)
+    other = another_app({k: config[k] for k in ("DATABASE_URL", "STORAGE_URL", "SECRET_KEY",
+                                                "LOAD_ENTRY_POINTS", "UPLOADS_S3_URLS")})
     r = other.test_client().get("/api/3/action/resource_upload_s3_urls")
     assert r.status_code == 400
     assert r.get_json() == "Bad request - Action name not known: resource_upload_s3_urls"

@@ -2,8 +2,8 @@
 import pytest
 
 from dcorlite import create_app, tls
+from dcorlite.app import stop_app
 from dcorlite.plugins.uploads import offers_s3_urls
-from tests.fixtures.app import stop_indexer
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -20,7 +20,7 @@ def answer(tmp_path, app_config, with_cert, **config):
             response = application.test_client().get("/api/3/action/resource_upload_s3_urls")
             return offers_s3_urls(application), response.get_json()
     finally:
-        stop_indexer(application)
+        stop_app(application)
 
 
 def test_auto_is_the_default_and_follows_the_certificate(tmp_path, app_config):

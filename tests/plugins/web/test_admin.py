@@ -11,7 +11,7 @@ pytestmark = pytest.mark.sqlite_only
 def test_sysadmin_creates_a_user_who_can_log_in(app, client, site):
     login(client, site["admin"])
     html = client.get("/admin/users").get_data(as_text=True)
-    assert "(member)" in html and "(outsider)" in html and 'href="/admin/users"' in html
+    assert "(member)" in html and "(outsider)" in html and 'href="/admin"' in html
     response = client.post("/admin/users", data={
         "name": "nurse2", "email": "nurse2@example.org", "fullname": "Nurse Two",
         "password": "long enough password", "csrf_token": csrf_token(client, "/admin/users")})
@@ -43,7 +43,7 @@ def test_sysadmin_resets_a_password(client, site):
 def test_others_are_refused(client, site):
     assert client.get("/admin/users").status_code == 302  # anonymous: log in first
     login(client, site["owner"])
-    assert 'href="/admin/users"' not in client.get("/").get_data(as_text=True)
+    assert 'href="/admin"' not in client.get("/").get_data(as_text=True)
     assert client.get("/admin/users").status_code == 403
     token = csrf_token(client, "/")
     assert client.post("/admin/users", data={"name": "x", "email": "x@example.org",
@@ -166,7 +166,7 @@ def test_circles_page_is_refused_to_others(client, site):
         "name": "sneaky", "csrf_token": csrf_token(client, "/")}).status_code == 403
     from dcorlite.models import Group
     assert Group.get_or_none(Group.name == "sneaky") is None
-    assert 'href="/admin/circles"' not in client.get("/").get_data(as_text=True)
+    assert 'href="/admin"' not in client.get("/").get_data(as_text=True)
 
 
 def test_status_page_shows_what_plugins_report(app, client, site):
@@ -201,3 +201,18 @@ def test_cli_rerun_queues_the_same_way(app, cli_runner, site):
     drain(app)
     assert cli_runner("jobs", "status", "--problems").output == ""
     assert cli_runner("jobs", "rerun", "00000000-0000-4000-8000-000000000000").exit_code != 0
+
+
+def test_administration_page_links_every_sysadmin_page_plugins_add(client, site):
+    login(client, site["admin"])
+    html = client.get("/admin").get_data(as_text=True)
+    for path in ("/admin/users", "/admin/access-token", "/admin/circles",
+                 "/admin/deletion-requests", "/admin/jobs", "/admin/status",
+                 "/admin/audit"):  # the last one is the audit plugin's
+        assert f'href="{path}"' in html, path
+    for path in ("/admin/users", "/admin/access-token", "/admin/circles", "/admin/jobs",
+                 "/admin/status", "/admin/audit", "/admin/deletion-requests"):
+        assert client.get(path).status_code == 200, path
+    other = client.application.test_client()
+    login(other, site["member"])
+    assert other.get("/admin").status_code == 403

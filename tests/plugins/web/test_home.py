@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from dcorlite.app import stop_app
 from dcorlite.plugins.web.filters import filesize
 from tests.plugins.web.conftest import login
 
@@ -55,7 +56,7 @@ def test_shipped_favicon(app_config, tmp_path):
     response = app.test_client().get("/favicon.ico")
     assert response.status_code == 200 and response.mimetype == "image/x-icon"
     assert response.data[:4] == b"\x00\x00\x01\x00"
-    app.extensions["dcorlite"]["search_indexer"].stop()
+    stop_app(app)
 
 
 def test_static_files_are_cached_under_their_hash(client):

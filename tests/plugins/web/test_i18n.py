@@ -18,7 +18,7 @@ WEB = Path(i18n.__file__).parent
 CATALOGUE = i18n.TRANSLATIONS / "de" / "LC_MESSAGES"
 UPDATE = ("run in dcorlite/plugins/web: pybabel extract -F babel.cfg -k _l -o "
           "translations/messages.pot --no-location --sort-output --project dcorlite . && "
-          "pybabel update -i translations/messages.pot -d translations --no-location "
+          "pybabel update -i translations/messages.pot -d translations "
           "--no-fuzzy-matching, translate, then pybabel compile -d translations (docs/web.md)")
 DE = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 
@@ -52,6 +52,28 @@ def test_every_text_of_the_sources_has_a_german_translation():
     assert not missing, f"untranslated texts {missing}; {UPDATE}"
     fuzzy = sorted(str(m.id) for m in catalogue if m.id and m.fuzzy)
     assert not fuzzy, f"fuzzy translations to check: {fuzzy}"
+
+
+#: words that stay as they are in every language
+UNTRANSLATED = {"SHA", "DOI", "dclab", "new_dataset", "host"}
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]*>", re.S)
+_SHOWN_ATTRIBUTE = re.compile(r'\b(?:aria-label|placeholder|title|alt)="([^"]*)"')
+_WORD = re.compile(r"(?:[^\W\d]|_){2,}")
+
+
+def test_templates_show_no_text_outside_a_translation():
+    """Text a page shows (between tags, or in labels read aloud) comes through ``_()``."""
+    untranslated = []
+    for path in sorted((WEB / "templates").rglob("*.html")):
+        source = _JINJA.sub("\x00", path.read_text(encoding="utf-8"))
+        shown = [m.group(1) for m in _SHOWN_ATTRIBUTE.finditer(source)]
+        shown += re.sub(r"&#?\w+;", " ", _TAG.sub(" ", source)).splitlines()
+        for text in shown:
+            words = set(_WORD.findall(text)) - UNTRANSLATED
+            if words:
+                untranslated.append(f"{path.relative_to(WEB)}: {text.strip()[:60]!r}")
+    assert not untranslated, untranslated
 
 
 def test_the_german_catalogue_has_no_texts_the_sources_dropped():

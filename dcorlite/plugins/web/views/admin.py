@@ -1,18 +1,24 @@
 """Administration by sysadmins: users (list, create, reset a password, sysadmin
-rights, disable/enable), circles (all of them, a new one), the background
-jobs that are not done, and the status sections plugins answer (``admin_status``).
+rights, disable/enable, issue an encrypted access token), circles (all of them,
+a new one), the background jobs that are not done, and the status sections
+plugins answer (``admin_status``).
 
 The user pages call ``user_list``, ``user_create``, ``user_patch`` and
 ``user_delete``, which allow only sysadmins (everyone else gets the 403 page).
 """
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+import os
 
-from .... import authz, host
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .... import authz, host, tls
 from ....actions import call_action
 from ....errors import DcorliteError, NotAuthorized
 from ....jobs import problems
-from ..forms import AccountChangeForm, JobRerunForm, NewCircleForm, NewUserForm, PasswordResetForm
+from ..forms import (AccessTokenForm, AccountChangeForm, JobRerunForm, NewCircleForm,
+                     NewUserForm, PasswordResetForm)
 from .common import error_text, require_user
 
 #: problem rows shown on the jobs page
@@ -23,6 +29,26 @@ CHANGES = {"grant": {"sysadmin": True}, "revoke": {"sysadmin": False},
            "enable": {"state": "active"}}
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def own_pages(app):
+    """``(endpoint, title)`` of the web UI's administration pages."""
+    pages = [("web.admin.users", _l("Users")),
+             ("web.admin.access_token", _l("Encrypted access token")),
+             ("web.admin.circles", _l("All circles")),
+             ("web.admin.jobs", _l("Background jobs that are not done")),
+             ("web.admin.status", _l("Status"))]
+    if "dataset_deletion_request_list" in app.extensions["dcorlite"]["actions"]:
+        pages.insert(3, ("web.privacy.deletion_requests", _l("Deletion requests")))
+    return pages
+
+
+@bp.route("")
+def index():
+    """Links to every page for sysadmins, the web UI's and those plugins add."""
+    _require_sysadmin()
+    return render_template("web/admin/index.html", pages=host.collect(
+        "admin_pages", app=current_app._get_current_object()))
 
 
 def _users(user):
@@ -95,6 +121,38 @@ def change_account():
     else:
         flash(_("The account was changed."), "info")
     return redirect(url_for(".users"))
+
+
+@bp.route("/access-token", methods=["GET", "POST"])
+def access_token():
+    """Issue a ``.dcor-access`` file (``dcor_access_create``): a new token and the certificate.
+
+    The answer shows the generated password once and offers the file as a
+    download link; neither is kept, and the page is not cached.
+    """
+    user = require_user()
+    accounts = [u for u in _users(user) if u["state"] != "deleted"]
+    form, issued, status = AccessTokenForm(), None, 200
+    form.user.choices = [(u["name"], f"{u['display_name']} ({u['name']})") for u in accounts]
+    if request.method == "GET" and request.args.get("user"):
+        form.user.data = request.args["user"]
+    if form.validate_on_submit():
+        try:
+            issued = call_action("dcor_access_create", user, {
+                "user": form.user.data, "expires": form.expires.data,
+                "password": form.password.data or None})
+        except DcorliteError as exc:
+            flash(error_text(exc), "error")
+            status = exc.status
+    elif form.is_submitted():
+        status = 400
+    page = render_template("web/admin/access_token.html", form=form, issued=issued,
+                           certificate=_certificate_known())
+    return page, status, {"Cache-Control": "no-store"}
+
+
+def _certificate_known():
+    return os.path.isfile(tls.cert_path(current_app._get_current_object()))
 
 
 def _require_sysadmin():
