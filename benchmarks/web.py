@@ -57,11 +57,12 @@ def unzipped(folder, archive):
 
 def real_dataset(app, user, circle, folder, events):
     """A dataset with the four test files and one of ``events`` events, all processed."""
-    from dcorlite import datasets, resources
+    from dcorlite import datasets, groups, resources
     from dcorlite.jobs.queue import drain
     from dcorlite.plugins.ckan_api.actions_datasets import dc_problems
     from dcorlite.storage import get_storage
     paths = [unzipped(folder, name) for name in REAL_FILES]
+    groups.set_member(circle, user, "editor")
     big = write_repeated(paths[0], os.path.join(folder, f"big_{events}.rtdc"), events,
                          with_images=False)
     dataset = datasets.create_dataset(user, {

@@ -150,7 +150,9 @@ class Resource(BaseModel):
     last_modified = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("dataset", "name"), True), (("dataset", "position"), True))
+        # (dataset, size) covers the count and sum of the files a user may see
+        indexes = ((("dataset", "name"), True), (("dataset", "position"), True),
+                   (("dataset", "size"), False))
 
     @classmethod
     def by_id(cls, resource_id):

@@ -19,6 +19,7 @@ def config_defaults():
         "WEB_LOGIN_WINDOW_SECONDS": 900,
         "WEB_PLOT_MAX_POINTS": 100000,        # most events one plot request returns
         "WEB_LANGUAGE": None,                 # fixed UI language ("en", "de"); None: the browser's
+        "WEB_TOTALS_SECONDS": 30,             # the home page's counts are kept this long per user
     }
 
 

@@ -37,6 +37,20 @@ def test_home_counts_what_the_member_may_see(client, site):
     assert f'<dd id="total-size">{filesize(size)}</dd>' in html and filesize(size).endswith("kB")
 
 
+def test_home_counts_are_kept_for_a_while_per_user(app, client, site, make_dataset):
+    count = '<dd id="total-datasets">{}</dd>'
+    assert count.format(1) in client.get("/").get_data(as_text=True)
+    make_dataset(site["owner"], site["circle"], title="Another public one")
+    html = client.get("/").get_data(as_text=True)
+    assert count.format(1) in html and "Another public one" in html  # the list is current
+    login(client, site["member"])  # another user: counted now
+    assert count.format(3) in client.get("/").get_data(as_text=True)
+    app.config["WEB_TOTALS_SECONDS"] = 0
+    client.get("/user/logout")
+    anonymous = app.test_client()
+    assert count.format(2) in anonymous.get("/").get_data(as_text=True)
+
+
 def test_home_shows_the_owners_draft(client, site):
     login(client, site["owner"])
     html = client.get("/").get_data(as_text=True)
