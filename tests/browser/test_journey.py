@@ -136,3 +136,29 @@ def test_a_german_browser_gets_the_plot_in_german(browser, live_server, data):
         assert page.locator("#plot").get_attribute("aria-label").startswith("Streudiagramm von ")
     finally:
         context.close()
+
+
+def test_sysadmin_issues_an_access_token_that_dclab_opens(page, app, data, make_user,
+                                                          cli_runner):
+    from dclab.rtdc_dataset.fmt_dcor import access_token
+    assert cli_runner("certs", "create", "--hostname", "dcor.clinic.example").exit_code == 0
+    make_user("root", sysadmin=True, password=PASSWORD)
+    page.goto("/user/login")
+    page.get_by_label("User name").fill("root")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Administration").click()
+    page.get_by_role("link", name="Users").click()
+    page.get_by_role("link", name="Issue an access token for nurse").click()
+    page.get_by_label("The token inside expires after").select_option("30d")
+    page.get_by_role("button", name="Issue access token").click()
+    password = page.locator("#access-password").inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download nurse.dcor-access").click()
+    assert download.value.suggested_filename == "nurse.dcor-access"
+    path = download.value.path()
+    assert access_token.get_hostname(path, password) == "dcor.clinic.example"
+    token = access_token.get_api_key(path, password)
+    shown = page.request.get("/api/3/action/user_show?id=nurse",
+                             headers={"Authorization": token}).json()
+    assert shown["result"]["email"] == "nurse@example.org"
