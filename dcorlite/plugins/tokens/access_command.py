@@ -54,4 +54,3 @@ def create(state, username, password, expires, output, label):
     if "password" in issued:
         click.echo(f"password: {issued['password']}")
         click.echo("(shown only now: send it to the user on another channel than the file)")
-

@@ -66,7 +66,8 @@ def issue(app, user, lifetime, password=None, label="dcor-access"):
         raise ValidationError({"password": ["Must not be empty"]})
     token = logic.create_token(user, label, lifetime)
     issued = {"content": access_file_bytes(token, cert_pem, password),
-              "filename": f"{user.name}.dcor-access", "user": user.name, "token_id": token.split(".")[0],
+              "filename": f"{user.name}.dcor-access", "user": user.name,
+              "token_id": token.split(".")[0],
               "expires": None if lifetime is None else utcnow() + lifetime}
     if generated:
         issued["password"] = password

@@ -1,4 +1,4 @@
-"""``api_token_create``, ``api_token_list``, ``api_token_revoke``."""
+"""``api_token_create``, ``api_token_list``, ``api_token_revoke``, ``dcor_access_create``."""
 from flask import current_app
 
 from ... import users, validation
