@@ -170,7 +170,7 @@ def package_dicts(datasets):
             with lock:
                 for dataset_id, result in built.items():
                     if dataset_id in keys:
-                        cache[keys[dataset_id]] = result
+                        cache.store(keys[dataset_id], result)
         found.update(built)
     return [found[d.id] for d in datasets]
 
@@ -187,6 +187,36 @@ def _cached(keys):
 _cache_guard = threading.Lock()
 
 
+class DatasetDicts(cachetools.LRUCache):
+    """An LRU of dataset dicts by ``(id, revision, site URL)``, one revision per dataset.
+
+    A dict of an older revision is never asked for again once a newer one is
+    stored, so :meth:`store` drops it rather than letting it wait for eviction:
+    under uploads (a new revision per write and job) the cache held mostly
+    dead revisions, and the process grew by them.
+    """
+
+    def __init__(self, maxsize):
+        super().__init__(maxsize)
+        self._latest = {}
+
+    def store(self, key, value):
+        """Keep ``value`` under ``key``; forget the same dataset's dict of another revision."""
+        dataset_id, _, base = key
+        older = self._latest.get((dataset_id, base))
+        if older is not None and older != key:
+            self.pop(older, None)
+        self[key] = value
+        self._latest[(dataset_id, base)] = key
+
+    def popitem(self):
+        """Evict the least recently used dict (and its revision note)."""
+        key, value = super().popitem()
+        if self._latest.get((key[0], key[2])) == key:
+            del self._latest[(key[0], key[2])]
+        return key, value
+
+
 def _dict_cache():
     """The app's ``(LRU cache or None, lock)`` of dataset dicts (``DATASET_CACHE_SIZE``)."""
     extensions = current_app.extensions["dcorlite"]
@@ -194,7 +224,7 @@ def _dict_cache():
         with _cache_guard:
             if "dataset_dicts" not in extensions:
                 size = int(current_app.config["DATASET_CACHE_SIZE"])
-                extensions["dataset_dicts"] = (cachetools.LRUCache(size) if size > 0 else None,
+                extensions["dataset_dicts"] = (DatasetDicts(size) if size > 0 else None,
                                                threading.Lock())
     return extensions["dataset_dicts"]
 

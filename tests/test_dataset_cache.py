@@ -139,3 +139,34 @@ def test_the_cache_can_be_turned_off(app, app_config, tmp_path, make_user, make_
             assert uncached.extensions["dcorlite"]["dataset_dicts"][0] is None
     finally:
         stop_app(uncached)
+
+
+def test_the_cache_keeps_one_revision_per_dataset(app, api, shown, make_user, make_circle,
+                                                  make_dataset):
+    """A write makes the dict of the revision before it dead: it leaves the cache."""
+    owner = make_user()
+    circle = make_circle(owner)
+    datasets = [make_dataset(owner, circle, active=False, title=f"Draft {i}") for i in range(3)]
+    for n in range(5):
+        for ds in datasets:
+            shown(owner, ds.id)
+            assert api("package_patch", owner, id=ds.id, notes=f"edit {n}")[0] == 200
+    for ds in datasets:
+        shown(owner, ds.id)
+    cache = app.extensions["dcorlite"]["dataset_dicts"][0]
+    assert sorted(key[0] for key in cache) == sorted(ds.id for ds in datasets)
+    for ds in datasets:
+        revision = Dataset.get_by_id(ds.id).revision
+        assert [key[1] for key in cache if key[0] == ds.id] == [revision]
+
+
+def test_eviction_forgets_the_revision_note_too():
+    from dcorlite.dictization import DatasetDicts
+    small = DatasetDicts(2)
+    for i in range(4):
+        small.store((f"d{i}", 1, "http://x"), {"id": f"d{i}"})
+    assert sorted(k[0] for k in small) == ["d2", "d3"]
+    small.store(("d3", 2, "http://x"), {"id": "d3", "new": True})
+    assert sorted(small) == [("d2", 1, "http://x"), ("d3", 2, "http://x")]
+    assert small._latest == {("d2", "http://x"): ("d2", 1, "http://x"),
+                             ("d3", "http://x"): ("d3", 2, "http://x")}
