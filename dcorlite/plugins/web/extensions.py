@@ -27,6 +27,7 @@ def init_app(app):
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_caches)
     Babel(app, locale_selector=i18n.locale_for_request,
           default_translation_directories=str(i18n.TRANSLATIONS))
+    i18n.install_template_gettext(app)
     filters.register(app)
     errors.register(app, HTTPException, InternalServerError)
 
@@ -34,4 +35,5 @@ def init_app(app):
 def _fresh_request_caches():
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
+    g.pop("_page_translations", None)
     refresh_locale()  # Flask-Babel keeps the locale in g; each request chooses its own

@@ -174,6 +174,14 @@ def test_english_is_the_default(client, german_site):
     assert pkg.created.strftime("%b %-d, %Y") in _page(client, f"/dataset/{pkg.name}", {})
 
 
+def test_each_request_gets_its_own_language(client, german_site):
+    """The catalogue a page's texts come from is chosen per request, not kept."""
+    for _ in range(2):
+        assert "Kürzlich geändert" in _page(client, "/")
+        english = _page(client, "/", headers={"Accept-Language": "en"})
+        assert "Recently changed" in english and "Kürzlich" not in english
+
+
 class TestFixedLanguage:
     @pytest.fixture
     def app_config(self, app_config):
