@@ -32,15 +32,21 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def own_pages(app):
-    """``(endpoint, title)`` of the web UI's administration pages."""
-    pages = [("web.admin.users", _l("Users")),
-             ("web.admin.access_token", _l("Encrypted access token")),
-             ("web.admin.circles", _l("All circles")),
-             ("web.admin.jobs", _l("Background jobs that are not done")),
-             ("web.admin.status", _l("Status"))]
-    if "dataset_deletion_request_list" in app.extensions["dcorlite"]["actions"]:
-        pages.insert(3, ("web.privacy.deletion_requests", _l("Deletion requests")))
-    return pages
+    """``(endpoint, title)`` of the web UI's administration pages.
+
+    The access-token and deletion-request pages are listed when the actions
+    behind them are there (plugins ``tokens`` and ``privacy``).
+    """
+    actions = app.extensions["dcorlite"]["actions"]
+    pages = [("web.admin.users", _l("Users"), None),
+             ("web.admin.access_token", _l("Encrypted access token"), "dcor_access_create"),
+             ("web.admin.circles", _l("All circles"), None),
+             ("web.privacy.deletion_requests", _l("Deletion requests"),
+              "dataset_deletion_request_list"),
+             ("web.admin.jobs", _l("Background jobs that are not done"), None),
+             ("web.admin.status", _l("Status"), None)]
+    return [(endpoint, title) for endpoint, title, needs in pages
+            if needs is None or needs in actions]
 
 
 @bp.route("")
