@@ -31,6 +31,19 @@ def is_dc_resource(resource):
     return is_dc_name(resource.name) or resource.mimetype in ("RT-DC", "DC")
 
 
+def open_readonly(path):
+    """Open the HDF5 file at ``path`` read-only with h5py, as dclab opens it.
+
+    HDF5 refuses to open a file that this process already has open with other
+    locking flags ("file locking flag values don't match"). dclab opens files
+    with ``locking=False``, and requests and job threads open the same file
+    at once (activation's integrity check while a job condenses it, a plot
+    while dcserv reads the condensed copy), so every h5py read in dcorlite
+    goes through here.
+    """
+    return h5py.File(path, "r", locking=False)
+
+
 def check_no_external_links(path):
     """Refuse HDF5 files that point at other files (external links, external data).
 
@@ -44,10 +57,7 @@ def check_no_external_links(path):
         if isinstance(link, h5py.ExternalLink):
             found.append(name)
 
-    # locking=False like dclab: HDF5 refuses to open a file that this process
-    # already has open with other locking flags (e.g. activation's integrity
-    # check in a request thread while a worker thread processes the file)
-    with h5py.File(path, "r", locking=False) as h5:
+    with open_readonly(path) as h5:
         h5.visititems_links(visit)
         for name in _dataset_names(h5):
             dset = h5[name]

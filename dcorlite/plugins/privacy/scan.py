@@ -9,7 +9,7 @@ import logging
 from flask import current_app
 
 from ...db import database, lock_rows
-from ...dcfiles import open_dc_file
+from ...dcfiles import open_dc_file, open_readonly
 from ...jobs import forced
 from ...models import Dataset, Resource, utcnow
 from ...revisions import mark_written
@@ -32,9 +32,8 @@ def _text(value):
 
 def file_texts(path):
     """``[(where, text)]`` of the metadata and log lines of the RT-DC file at ``path``."""
-    import h5py
     found = []
-    with h5py.File(path, "r") as h5:
+    with open_readonly(path) as h5:
         found += [(f"metadata:{key}", _text(value)) for key, value in h5.attrs.items()]
         for name, log in (h5["logs"].items() if "logs" in h5 else ()):
             for number, line in enumerate(log[()].tolist() if log.shape else [log[()]], 1):

@@ -9,6 +9,7 @@ import contextlib
 import h5py
 import numpy as np
 
+from ...dcfiles import open_readonly
 from ...storage import get_storage, local_copy, resource_key
 
 #: the same events are drawn for every pair of features and every request
@@ -20,7 +21,7 @@ def condensed_file(resource_id):
     """The condensed copy of a resource, opened read-only with h5py."""
     storage = get_storage()
     with local_copy(storage, resource_key(resource_id, "condensed")) as path, \
-            h5py.File(path, "r") as h5:
+            open_readonly(path) as h5:
         yield h5
 
 
