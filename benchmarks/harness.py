@@ -3,6 +3,7 @@ import contextlib
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -13,6 +14,22 @@ CLI = [sys.executable, "-c", "from dcorlite.cli import cli; cli()"]
 USER, PASSWORD, CIRCLE = "bench", "bench-password-123", "bench-circle"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTDATA = os.path.join(REPO, "tests", "data")
+
+
+def percentiles(ms):
+    """``(p50, p99)`` of a list of durations in milliseconds (NaN for none)."""
+    if not ms:
+        return float("nan"), float("nan")
+    ms = sorted(ms)
+    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+
+
+def in_process_app(folder, **config):
+    """A dcorlite app (no server) on a fresh SQLite database and storage in ``folder``."""
+    from dcorlite import create_app
+    return create_app({"DATABASE_URL": f"sqlite:///{folder}/db.sqlite",
+                       "STORAGE_URL": f"file:{folder}/storage", "LOAD_ENTRY_POINTS": False,
+                       "SECRET_KEY": "bench", **config}, instance_path=f"{folder}/instance")
 
 
 def free_port():

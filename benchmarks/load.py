@@ -590,10 +590,7 @@ def run_database(kind, args, path, workdir):
 
 def percentiles(seconds):
     """``(p50, p99)`` in milliseconds of a list of durations in seconds."""
-    if not seconds:
-        return float("nan"), float("nan")
-    ms = sorted(s * 1000 for s in seconds)
-    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return harness.percentiles([s * 1000 for s in seconds])
 
 
 def by_kind(samples):

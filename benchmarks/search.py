@@ -35,10 +35,11 @@ import datetime
 import logging
 import random
 import shutil
-import statistics
 import tempfile
 import time
 import uuid
+
+import harness  # benchmarks/harness.py, next to this script
 
 WORDS = ("cells blood beads calibration leukocytes erythrocytes hl60 reference channel "
          "flow deformability fluorescence mask contour artefact wide polygon").split()
@@ -189,8 +190,7 @@ def measure(client, callers, make_params, repeat):
                               headers=headers)
         times.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, response.get_json()
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+    return harness.percentiles(times)
 
 
 def run_kinds(client, callers, repeat, seed):
@@ -206,15 +206,11 @@ def main():
     parser.add_argument("--datasets", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=100)
     args = parser.parse_args()
-    from dcorlite import create_app
     from dcorlite.plugins.search import index, search_index
     from dcorlite.plugins.tokens import logic as tokens
     folder = tempfile.mkdtemp(prefix="dcorlite-search-bench-")
     try:
-        app = create_app({"DATABASE_URL": f"sqlite:///{folder}/db.sqlite",
-                          "STORAGE_URL": f"file:{folder}/storage",
-                          "LOAD_ENTRY_POINTS": False, "SECRET_KEY": "bench"},
-                         instance_path=f"{folder}/instance")
+        app = harness.in_process_app(folder)
         with app.app_context():
             start = time.perf_counter()
             users = populate(args.datasets, random.Random(1))

@@ -30,7 +30,6 @@ import os
 import random
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -100,8 +99,7 @@ def timed(call, repeat):
         start = time.perf_counter()
         call()
         times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+    return harness.percentiles(times)
 
 
 def fetch(client, path, headers=None, **params):
@@ -150,7 +148,6 @@ def main():
     parser.add_argument("--events", type=int, default=100000)
     parser.add_argument("--repeat", type=int, default=100)
     args = parser.parse_args()
-    from dcorlite import create_app
     from dcorlite.app import stop_app
     from dcorlite.models import Group, User
     from dcorlite.plugins.search import search_index
@@ -158,10 +155,7 @@ def main():
     from dcorlite.users import set_password
     folder = tempfile.mkdtemp(prefix="dcorlite-web-bench-")
     try:
-        app = create_app({"DATABASE_URL": f"sqlite:///{folder}/db.sqlite",
-                          "STORAGE_URL": f"file:{folder}/storage", "LOAD_ENTRY_POINTS": False,
-                          "SECRET_KEY": "bench", "WEB_PLOT_MAX_POINTS": args.events},
-                         instance_path=f"{folder}/instance")
+        app = harness.in_process_app(folder, WEB_PLOT_MAX_POINTS=args.events)
         with app.app_context():
             start = time.perf_counter()
             search.populate(args.datasets, random.Random(1))

@@ -27,6 +27,7 @@ from dcorlite.plugins.ckan_api.actions_datasets import dc_problems
 from dcorlite.search import SearchResult
 from dcorlite.storage import get_storage
 from dcorlite.storage.local import LocalStorage
+from tests.plugins.web.conftest import PASSWORD, login
 
 
 @pytest.fixture
@@ -241,6 +242,13 @@ def test_hook_register_blueprints(make_app):
     assert client.get("/api/3/action/status_show").status_code == 200
 
 
+def logged_in(app, user):
+    """A test client of ``app`` with ``user`` logged in through the login form."""
+    client = app.test_client()
+    login(client, user)
+    return client
+
+
 class MailQueueStatus:
     @hookimpl
     def admin_status(self, app):
@@ -250,11 +258,8 @@ class MailQueueStatus:
 @pytest.mark.sqlite_only
 def test_hook_admin_status(make_app, make_user):
     """A plugin's section appears on /admin/status for sysadmins, escaped, beside the built-ins."""
-    from tests.plugins.web.conftest import PASSWORD, login
     app = make_app(MailQueueStatus())
-    admin = make_user("root", sysadmin=True, password=PASSWORD)
-    client = app.test_client()
-    login(client, admin)
+    client = logged_in(app, make_user("root", sysadmin=True, password=PASSWORD))
     html = client.get("/admin/status").get_data(as_text=True)
     assert "<h2" in html and "Mail queue</h2>" in html
     assert '<th scope="row">Waiting</th><td>7</td>' in html and "&lt;b&gt;12&lt;/b&gt;" in html
@@ -281,17 +286,12 @@ class MailQueuePage:
 @pytest.mark.sqlite_only
 def test_hook_admin_pages(make_app, make_user):
     """A plugin's page is linked from /admin for sysadmins, after the web UI's own."""
-    from tests.plugins.web.conftest import PASSWORD, login
     app = make_app(MailQueuePage())
-    admin = make_user("root", sysadmin=True, password=PASSWORD)
-    client = app.test_client()
-    login(client, admin)
+    client = logged_in(app, make_user("root", sysadmin=True, password=PASSWORD))
     html = client.get("/admin").get_data(as_text=True)
     assert '<a href="/admin/mail">Mail queue</a>' in html
     assert html.index('href="/admin/users"') < html.index('href="/admin/mail"')
-    member = make_user("nurse", password=PASSWORD)
-    other = app.test_client()
-    login(other, member)
+    other = logged_in(app, make_user("nurse", password=PASSWORD))
     assert other.get("/admin").status_code == 403
 
 
