@@ -14,6 +14,7 @@ Rules (DCOR semantics on top of CKAN's roles):
 Objects the caller may not read are reported as missing (404); objects they
 may read but not change give 403.
 """
+from . import changes
 from .errors import NotAuthorized, NotFound
 from .models import Collaborator, Dataset, DatasetGroup, Group, Membership, Resource
 from .prepared import Prepared
@@ -24,6 +25,18 @@ ROLES = ("admin", "editor", "member")
 
 _MEMBERSHIP = Prepared(lambda group_id, user_id: Membership.select().where(
     (Membership.group == group_id) & (Membership.user == user_id)))
+_COLLABORATOR = Prepared(lambda dataset_id, user_id: Collaborator.select().where(
+    (Collaborator.dataset == dataset_id) & (Collaborator.user == user_id)))
+
+#: ``("role"|"capacity", object id, user id)`` → role, or ``""`` for none; see dcorlite.changes
+_ROLES = changes.CounterCache(changes.ACCESS, maxsize=65536)
+
+
+def _cached_role(kind, object_id, user_id, query):
+    def load():
+        row = query.first(object_id, user_id)
+        return (row.role if kind == "role" else row.capacity) if row else ""
+    return _ROLES.get((kind, object_id, user_id), load) or None
 
 
 def role_in(user, group):
@@ -33,15 +46,14 @@ def role_in(user, group):
     if user.sysadmin:
         return "admin"
     group_id = group if isinstance(group, str) else group.id
-    m = _MEMBERSHIP.first(group_id, user.id)
-    return m.role if m else None
+    return _cached_role("role", group_id, user.id, _MEMBERSHIP)
 
 
 def _collaboration(user, dataset):
     if user is None:
         return None
-    c = Collaborator.get_or_none(dataset=dataset, user=user)
-    return c.capacity if c else None
+    dataset_id = dataset if isinstance(dataset, str) else dataset.id
+    return _cached_role("capacity", dataset_id, user.id, _COLLABORATOR)
 
 
 def can_edit_dataset(user, dataset):

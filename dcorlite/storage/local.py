@@ -1,4 +1,5 @@
 """Local-disk storage (``STORAGE_URL = "file:/path"``)."""
+import functools
 import os
 
 from .. import hookimpl
@@ -15,9 +16,15 @@ class LocalStorage(Storage):
             root = root[2:]
         self.root = os.path.abspath(root)
         os.makedirs(self.root, exist_ok=True)
+        # a ranged read asks twice per request (exists, then open); checking takes longer
+        # than the read
+        self._paths = functools.lru_cache(maxsize=4096)(self._checked_path)
 
     def path(self, key):
         """Return the file path of ``key`` (always inside the root)."""
+        return self._paths(key)
+
+    def _checked_path(self, key):
         path = os.path.join(self.root, *check_key(key).split("/"))
         if os.path.commonpath([self.root, path]) != self.root:
             raise ValueError(f"invalid storage key: {key!r}")

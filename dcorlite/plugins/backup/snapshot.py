@@ -84,7 +84,10 @@ def load(url, path):
 
 
 def _drop_tables(conn, schema):
-    """Drop the tables a fresh instance's migrations made (refused elsewhere as non-empty)."""
+    """Drop the tables and functions a fresh instance's migrations made.
+
+    (A restore into a database that holds data is refused before this.)
+    """
     import psycopg2
     with psycopg2.connect(conn) as db, db.cursor() as cur:
         cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
@@ -94,6 +97,12 @@ def _drop_tables(conn, schema):
                     "WHERE sequence_schema = %s", (schema,))
         for (seq,) in cur.fetchall():
             cur.execute(f'DROP SEQUENCE IF EXISTS "{schema}"."{seq}" CASCADE')
+        # trigger functions (dcorlite.changes): pg_restore creates them anew
+        cur.execute("SELECT p.proname FROM pg_proc p JOIN pg_namespace n "
+                    "ON n.oid = p.pronamespace WHERE n.nspname = %s AND p.prokind = 'f'",
+                    (schema,))
+        for (function,) in cur.fetchall():
+            cur.execute(f'DROP FUNCTION IF EXISTS "{schema}"."{function}" CASCADE')
     db.close()
 
 

@@ -97,7 +97,7 @@ def basin_file(resource_id, artifact):
     Authorized by a valid signature (private data) or by the dataset being
     public; no token is needed or read.
     """
-    resource = Resource.by_id(resource_id)
+    resource = Resource.file_facts(resource_id)
     if resource is None:
         return _not_found()
     path = basins.file_path(resource.id, artifact)

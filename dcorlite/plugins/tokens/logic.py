@@ -11,7 +11,7 @@ import peewee as pw
 
 from ...models import ApiToken, User, utcnow
 from ...prepared import Prepared
-from ... import validation
+from ... import changes, validation
 from .expiry import ApiTokenExpiry
 
 
@@ -75,16 +75,48 @@ def find_token(text):
     return token
 
 
+#: the token digest → user entries of recent requests, current while no access change happened
+_ENTRIES = changes.CounterCache(changes.ACCESS, maxsize=4096)
+
+
+class _Entry:
+    """What a request needs of a valid token: its user's row, expiry and last access."""
+
+    __slots__ = ("token_id", "user_data", "expires_at", "last_access")
+
+    def __init__(self, token):
+        self.token_id = token.id
+        self.user_data = dict(token.user.__data__)
+        self.expires_at = expires_at(token)
+        self.last_access = token.last_access
+
+    def user(self):
+        """A fresh :class:`User` of the row (requests may change theirs)."""
+        user = User(__no_default__=True, **self.user_data)
+        user._dirty.clear()
+        return user
+
+
 def user_for_token(text):
     """Return the active user owning token ``text`` (and note the access), or None."""
-    token = find_token(text)
-    if token is None or token.user.state != "active":
+    if not isinstance(text, str) or text.count(".") != 1:
+        return None
+    entry = _ENTRIES.get(_digest(text.strip()), lambda: _load_entry(text))
+    if entry is None or entry.user_data["state"] != "active":
         return None
     now = utcnow()
+    if entry.expires_at is not None and entry.expires_at <= now:
+        return None
     # Write at most once a minute per token; every request would otherwise write.
-    if token.last_access is None or (now - token.last_access).total_seconds() > 60:
-        ApiToken.update(last_access=now).where(ApiToken.id == token.id).execute()
-    return token.user
+    if entry.last_access is None or (now - entry.last_access).total_seconds() > 60:
+        entry.last_access = now
+        ApiToken.update(last_access=now).where(ApiToken.id == entry.token_id).execute()
+    return entry.user()
+
+
+def _load_entry(text):
+    token = find_token(text)
+    return _Entry(token) if token is not None else None
 
 
 def token_dict(token):

@@ -90,6 +90,18 @@ class SessionInterface(SecureCookieSessionInterface):
             return self.session_class()
         return super().open_session(app, request)
 
+    def save_session(self, app, session, response):
+        """For a session that is and stays empty (API requests), only ``Vary: Cookie``.
+
+        Flask's own method does the same for it, after working out every cookie
+        option first.
+        """
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return None
+        return super().save_session(app, session, response)
+
     def get_cookie_secure(self, app):
         """``Secure`` if configured, if the request came over HTTPS or the site URL is HTTPS."""
         site = app.config.get("SITE_URL") or ""
