@@ -32,11 +32,11 @@ _COLLABORATOR = Prepared(lambda dataset_id, user_id: Collaborator.select().where
 _ROLES = changes.CounterCache(changes.ACCESS, maxsize=65536)
 
 
-def _cached_role(kind, object_id, user_id, query):
+def _cached_role(column, object_id, user_id, query):
     def load():
         row = query.first(object_id, user_id)
-        return (row.role if kind == "role" else row.capacity) if row else ""
-    return _ROLES.get((kind, object_id, user_id), load) or None
+        return getattr(row, column) if row else ""
+    return _ROLES.get((column, object_id, user_id), load) or None
 
 
 def role_in(user, group):
