@@ -6,13 +6,21 @@ so no code path (an action, the CLI, a cascade, another process or host
 sharing the database) can change a covered row without it. The ``access``
 counter covers who a token belongs to and who may read what: users, API
 tokens and their expiry, circle and collection memberships, collaborators.
+The ``datasets`` counter covers the rows of table ``dataset``.
 
 A :class:`CounterCache` remembers what it loaded under the counter value it
 read *before* loading. Because the counter and the data commit together, an
 entry is never older than its counter value: once any process commits a
 revocation, the next request anywhere reads a higher counter and reloads.
-Within one request the counter is read once, so that a request that asks
-several times (token, then roles) pays for one small query.
+Within one request the counters are read together, once, so that a request
+that asks several times (token, roles, dataset) pays for one small query,
+and again after the request has written (what it cached before its own
+write may be out of date). Nothing is cached inside a transaction: a
+transaction that rolls back must leave no entry behind that it alone saw.
+
+Each query costs a request more than its own time: SQLite gives up the
+interpreter lock for every step, and under concurrent requests getting it
+back means waiting for another thread.
 """
 import threading
 
@@ -20,29 +28,30 @@ import cachetools
 import peewee
 from flask import has_request_context, request
 
-from .db import database
+from .db import database, writes_on_this_thread
 
 #: users, tokens, token expiry, memberships, collaborators
 ACCESS = "access"
+#: the rows of table ``dataset``
+DATASETS = "datasets"
 
-_ENVIRON_KEY = "dcorlite.change_counter."
+_ENVIRON_KEY = "dcorlite.change_counters"
 
 
 def current(name):
-    """The value of counter ``name`` now (read once per request)."""
+    """The value of counter ``name`` now (read once per request, and after its writes)."""
     if not has_request_context():
-        return _read(name)
-    key = _ENVIRON_KEY + name
+        return _read_all().get(name, 0)
     environ = request.environ
-    if key not in environ:
-        environ[key] = _read(name)
-    return environ[key]
+    writes = writes_on_this_thread()
+    memo = environ.get(_ENVIRON_KEY)
+    if memo is None or memo[0] != writes:
+        memo = environ[_ENVIRON_KEY] = (writes, _read_all())
+    return memo[1].get(name, 0)
 
 
-def _read(name):
-    sql = f"SELECT value FROM change_counter WHERE name = {database.obj.param}"
-    row = database.execute_sql(sql, (name,)).fetchone()
-    return row[0] if row else 0
+def _read_all():
+    return dict(database.execute_sql("SELECT name, value FROM change_counter").fetchall())
 
 
 class CounterCache:
@@ -74,8 +83,10 @@ class CounterCache:
             elif generation == self._generation and key in self._values:
                 return self._values[key]
         value = load()
+        if value is None or database.in_transaction():
+            return value
         with self._lock:
-            if value is not None and generation == self._generation:
+            if generation == self._generation:
                 self._values[key] = value
         return value
 
@@ -111,4 +122,4 @@ def count_changes(db, name, table, events):
                 f"UPDATE change_counter SET value = value + 1 WHERE name = '{name}'; END")
 
 
-__all__ = ["ACCESS", "CounterCache", "add_counter", "count_changes", "current"]
+__all__ = ["ACCESS", "DATASETS", "CounterCache", "add_counter", "count_changes", "current"]

@@ -10,6 +10,7 @@ import os
 import socket
 import sys
 import time
+import warnings
 
 import click
 
@@ -203,13 +204,16 @@ def _serve_app(app, threads, job_workers=0, **listen):
     from .shutdown import Drainer
     import_dclab()  # before the server's threads start (see import_dclab)
     consumer = start_consumer(app, job_workers) if job_workers else None
-    server = waitress.create_server(
-        app, threads=threads, ident="dcorlite",
-        max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
-        channel_timeout=300,
-        # with PROXY_COUNT, the app's ProxyFix reads them instead
-        clear_untrusted_proxy_headers=not app.config["PROXY_COUNT"],
-        recv_bytes=2 ** 18, connection_limit=CONNECTION_LIMIT, **listen)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "send_bytes", DeprecationWarning)
+        server = waitress.create_server(
+            app, threads=threads, ident="dcorlite",
+            max_request_body_size=app.config["UPLOADS_MAX_SIZE"] + 2 ** 24,
+            channel_timeout=300,
+            # with PROXY_COUNT, the app's ProxyFix reads them instead
+            clear_untrusted_proxy_headers=not app.config["PROXY_COUNT"],
+            recv_bytes=2 ** 18, send_bytes=SEND_BYTES, connection_limit=CONNECTION_LIMIT,
+            **listen)
     drainer = Drainer(server, app.config["SHUTDOWN_DRAIN_SECONDS"])
     try:
         drainer.run(on_stop=consumer.stop_flag.set if consumer is not None else None)
@@ -220,6 +224,15 @@ def _serve_app(app, threads, job_workers=0, **listen):
             consumer.stop(graceful=True)
         stop_app(app)
 
+
+#: answers up to this size are sent by waitress's I/O thread once the request's thread
+#: is done (waitress's default, 1 byte, has the request's thread send them itself). That
+#: thread sends while it holds the connection's buffer lock, and a send gives up the
+#: interpreter lock; the I/O thread then spins on the locked buffer, often until the
+#: switch interval (5 ms) hands the interpreter back. Under 8 concurrent clients that
+#: left small API answers at a third of their speed (benchmarks/request_costs.py). Above
+#: dclab's 256 KiB basin reads, below waitress's 1 MiB spill of buffered output to disk.
+SEND_BYTES = 2 ** 19
 
 #: open connections waitress keeps (its default, 100, is too few for dclab: every remote
 #: file it opens leaves a GET unread on a connection of its own until the dataset closes)

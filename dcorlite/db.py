@@ -16,6 +16,7 @@ Two rules make concurrent writers safe, and both live here:
   :func:`lock_rows` (``SELECT … FOR UPDATE``).
 """
 import os
+import threading
 from urllib.parse import urlparse
 
 import peewee
@@ -44,6 +45,51 @@ POSTGRES_STALE_SECONDS = 600
 _SCHEMES = {"sqlite": "sqlite", "postgres": "postgresql", "postgresql": "postgresql"}
 
 
+_writes = threading.local()
+
+
+def writes_on_this_thread():
+    """How many statements other than ``SELECT``, commits and rollbacks this thread made.
+
+    :mod:`dcorlite.changes` reads the change counters again once a request has
+    written: what it cached before its own write may be out of date, and what
+    it read inside a transaction that rolled back was never true.
+    """
+    return getattr(_writes, "count", 0)
+
+
+def _count_write():
+    _writes.count = getattr(_writes, "count", 0) + 1
+
+
+class _WriteCounting:
+    """Counts each thread's writes (see :func:`writes_on_this_thread`)."""
+
+    def execute_sql(self, sql, params=None):
+        """Run ``sql``; count it unless it is a ``SELECT``."""
+        if not sql.startswith("SELECT"):
+            _count_write()
+        return super().execute_sql(sql, params)
+
+    def commit(self):
+        """Commit, and count it."""
+        _count_write()
+        return super().commit()
+
+    def rollback(self):
+        """Roll back, and count it."""
+        _count_write()
+        return super().rollback()
+
+
+class _Sqlite(_WriteCounting, PooledSqliteDatabase):
+    pass
+
+
+class _Postgresql(_WriteCounting, PooledPostgresqlDatabase):
+    pass
+
+
 def open_database(url):
     """Return a pooled peewee database for ``url`` (``sqlite:///…`` or ``postgresql://…``).
 
@@ -57,10 +103,10 @@ def open_database(url):
     if not kwargs.get("database"):
         raise ValueError("DATABASE_URL names no database")
     if scheme == "sqlite":
-        return PooledSqliteDatabase(
+        return _Sqlite(
             pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False,
             max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT, **kwargs)
-    return PooledPostgresqlDatabase(max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT,
+    return _Postgresql(max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT,
                                     stale_timeout=POSTGRES_STALE_SECONDS, **kwargs)
 
 

@@ -10,6 +10,7 @@ import uuid
 
 import peewee as pw
 
+from . import changes
 from .db import database
 from .prepared import Prepared
 
@@ -118,8 +119,19 @@ class Dataset(BaseModel):
 
     @classmethod
     def by_id_or_name(cls, key):
-        """The dataset with this id or name, or None (its SQL is made once)."""
-        return _DATASET_BY_KEY.first(key)
+        """The dataset with this id or name, or None (a new object; the row may be cached)."""
+        if not isinstance(key, str):
+            return _DATASET_BY_KEY.first(key)
+
+        def load():
+            row = _DATASET_BY_KEY.first(key)
+            return dict(row.__data__) if row is not None else None
+        data = _DATASET_ROWS.get(key, load)
+        if data is None:
+            return None
+        dataset = cls(__no_default__=True, **data)
+        dataset._dirty.clear()  # as if read from the database
+        return dataset
 
 
 class Tag(BaseModel):
@@ -226,6 +238,8 @@ class JobState(BaseModel):
         indexes = ((("resource", "job"), True),)
 
 
+#: id or name → a dataset row's values, while no dataset row changed (see dcorlite.changes)
+_DATASET_ROWS = changes.CounterCache(changes.DATASETS, maxsize=4096)
 _DATASET_BY_KEY = Prepared(lambda key: Dataset.select().where((Dataset.id == key)
                                                              | (Dataset.name == key)))
 _RESOURCE_BY_ID = Prepared(lambda rid: Resource.select().where(Resource.id == rid))

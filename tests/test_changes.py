@@ -115,3 +115,76 @@ def test_every_access_change_moves_the_counter(shared, elsewhere):
         elsewhere(sql, *params)
         values.append(changes.current(changes.ACCESS))
     assert values == sorted(set(values)), values
+
+
+def test_a_dataset_made_private_elsewhere_is_hidden_at_once(make_user, make_circle,
+                                                            make_dataset, api, elsewhere):
+    admin = make_user()
+    dataset = make_dataset(admin, make_circle(admin), private=False)
+    assert api("package_show", None, id=dataset.id)[0] == 200  # its row is cached now
+    elsewhere("UPDATE dataset SET private = ? WHERE id = ?", True, dataset.id)
+    assert api("package_show", None, id=dataset.id)[0] == 403
+
+
+def test_a_dataset_renamed_elsewhere_answers_to_its_new_name_at_once(
+        make_user, make_circle, make_dataset, api, elsewhere):
+    admin = make_user()
+    dataset = make_dataset(admin, make_circle(admin))
+    assert api("package_show", admin, id=dataset.name)[0] == 200
+    elsewhere("UPDATE dataset SET name = ? WHERE id = ?", "renamed-elsewhere", dataset.id)
+    assert api("package_show", admin, id=dataset.name)[0] == 404
+    status, body = api("package_show", admin, id="renamed-elsewhere")
+    assert status == 200 and body["result"]["id"] == dataset.id
+
+
+def test_a_dataset_deleted_elsewhere_is_gone_at_once(make_user, make_circle, make_dataset,
+                                                     api, elsewhere):
+    admin = make_user()
+    dataset = make_dataset(admin, make_circle(admin), active=False)
+    assert api("package_show", admin, id=dataset.id)[0] == 200
+    elsewhere("DELETE FROM dataset WHERE id = ?", dataset.id)
+    assert api("package_show", admin, id=dataset.id)[0] == 404
+
+
+def test_a_request_reads_its_own_dataset_writes(app, make_user, make_circle, make_dataset):
+    """What a request cached before its own write is not what it reads after it."""
+    from dcorlite.models import Dataset
+    admin = make_user()
+    dataset = make_dataset(admin, make_circle(admin))
+    with app.test_request_context("/"):
+        assert Dataset.by_id_or_name(dataset.id).title == "Test dataset"
+        Dataset.update(title="Written here").where(Dataset.id == dataset.id).execute()
+        assert Dataset.by_id_or_name(dataset.id).title == "Written here"
+
+
+def test_a_rolled_back_write_leaves_no_cached_row(app, make_user, make_circle, make_dataset,
+                                                  elsewhere):
+    """Nothing read inside the transaction, nor under its counter value, outlives it."""
+    from dcorlite.db import database
+    from dcorlite.models import Dataset
+    admin = make_user()
+    dataset = make_dataset(admin, make_circle(admin))
+    with app.test_request_context("/"):
+        with pytest.raises(RuntimeError):
+            with database.atomic():
+                Dataset.update(title="Never committed").where(
+                    Dataset.id == dataset.id).execute()
+                assert Dataset.by_id_or_name(dataset.id).title == "Never committed"
+                raise RuntimeError("roll it back")
+        assert Dataset.by_id_or_name(dataset.id).title == "Test dataset"
+    # a committed change brings the counter to the value the rolled-back write had
+    elsewhere("UPDATE dataset SET title = ? WHERE id = ?", "Changed elsewhere", dataset.id)
+    with app.test_request_context("/"):
+        assert Dataset.by_id_or_name(dataset.id).title == "Changed elsewhere"
+
+
+def test_callers_may_change_the_dataset_they_get(app, make_user, make_circle, make_dataset):
+    """Each call gives a new object: a change one request makes in memory stays its own."""
+    from dcorlite.models import Dataset
+    admin = make_user()
+    dataset = make_dataset(admin, make_circle(admin))
+    with app.test_request_context("/"):
+        first = Dataset.by_id_or_name(dataset.id)
+        first.title = "changed in memory only"
+        assert Dataset.by_id_or_name(dataset.id).title == "Test dataset"
+        assert not Dataset.by_id_or_name(dataset.id).is_dirty()

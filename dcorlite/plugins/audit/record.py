@@ -35,16 +35,16 @@ def _actor(details):
 
 
 def _deduped(state, event):
-    """Basin opens and dcserv reads: one entry per user, resource and window.
+    """Basin opens and reads: one entry per user, address, dataset or resource and window.
 
     dclab makes one ranged request per HDF5 chunk and a dozen ``dcserv``
-    queries per opened file.
+    queries per opened file; DCOR-Aid asks for a dataset (``package_show``)
+    again and again while it waits for an upload or watches a download.
     """
-    if not (event["action"] == "basin"
-            or (event["action"] == "read" and event["resource_id"] is not None)):
+    if event["action"] not in ("basin", "read"):
         return False
-    key = (event["action"], event["actor"], event["ip"], event["resource_id"],
-           event["details"])
+    key = (event["action"], event["actor"], event["ip"], event["dataset_id"],
+           event["resource_id"], event["details"])
     return not state["dedupe"].first(key)
 
 

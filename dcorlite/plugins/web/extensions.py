@@ -33,6 +33,8 @@ def init_app(app):
 
 
 def _fresh_request_caches():
+    if not vars(g._get_current_object()):
+        return  # a new app context, as every served request has: nothing to forget
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
     g.pop("_page_translations", None)
