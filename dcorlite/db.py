@@ -83,11 +83,11 @@ class _WriteCounting:
 
 
 class _Sqlite(_WriteCounting, PooledSqliteDatabase):
-    pass
+    """Pooled SQLite that counts writes."""
 
 
 class _Postgresql(_WriteCounting, PooledPostgresqlDatabase):
-    pass
+    """Pooled PostgreSQL that counts writes."""
 
 
 def open_database(url):
@@ -107,7 +107,7 @@ def open_database(url):
             pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False,
             max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT, **kwargs)
     return _Postgresql(max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT,
-                                    stale_timeout=POSTGRES_STALE_SECONDS, **kwargs)
+                       stale_timeout=POSTGRES_STALE_SECONDS, **kwargs)
 
 
 def init_db(app):

@@ -106,6 +106,19 @@ def test_private_package_show_changes_and_sharing_are_recorded(
     assert ("share", "owner") in got
 
 
+def test_repeated_reads_of_a_dataset_are_one_entry_per_window(app, api, shared, cli_runner,
+                                                              tmp_path):
+    """DCOR-Aid polls package_show while it waits; the trail keeps who read it, once."""
+    owner, reader, dataset, _ = shared
+    for _ in range(5):
+        assert api("package_show", reader, id=dataset.id)[0] == 200
+    assert api("package_show", owner, id=dataset.id)[0] == 200
+    record.writer(app).flush()
+    reads = [r["actor"] for r in export(cli_runner, tmp_path, "--dataset", dataset.id)
+             if r["action"] == "read" and not r["resource_id"]]
+    assert sorted(reads) == ["owner", "reader"]
+
+
 def test_purge_details_from_the_command_line_are_stored_and_exported(app, cli_runner, tmp_path):
     host.notify("activity", action="purge", dataset_id="d-1", resource_id=None,
                 details={"reason": "patient withdrew consent", "request": "DR-7",
