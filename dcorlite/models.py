@@ -40,6 +40,13 @@ class BaseModel(pw.Model):
         database = database
         legacy_table_names = False
 
+    @classmethod
+    def from_row_values(cls, values):
+        """A new object of a row's ``__data__`` (kept by a cache), as if read from the database."""
+        obj = cls(__no_default__=True, **values)
+        obj._dirty.clear()
+        return obj
+
 
 class User(BaseModel):
     id = pw.CharField(primary_key=True, default=new_id)
@@ -127,11 +134,7 @@ class Dataset(BaseModel):
             row = _DATASET_BY_KEY.first(key)
             return dict(row.__data__) if row is not None else None
         data = _DATASET_ROWS.get(key, load)
-        if data is None:
-            return None
-        dataset = cls(__no_default__=True, **data)
-        dataset._dirty.clear()  # as if read from the database
-        return dataset
+        return cls.from_row_values(data) if data is not None else None
 
 
 class Tag(BaseModel):

@@ -92,9 +92,7 @@ class _Entry:
 
     def user(self):
         """A fresh :class:`User` of the row (requests may change theirs)."""
-        user = User(__no_default__=True, **self.user_data)
-        user._dirty.clear()
-        return user
+        return User.from_row_values(self.user_data)
 
 
 def user_for_token(text):
