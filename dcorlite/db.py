@@ -14,9 +14,17 @@ Two rules make concurrent writers safe, and both live here:
   apply to that case); one that takes the write lock first waits for it.
   On PostgreSQL, rows that are read and then written are locked with
   :func:`lock_rows` (``SELECT … FOR UPDATE``).
+
+SQLite has one write lock per file, and a writer that finds it taken polls
+for it with sleeps of up to 100 ms: under eight writing threads the slowest
+writes waited most of a second for a lock that had been free for a long time.
+So the writers of an SQLite file also queue on a :class:`SqliteWriteLock`
+(a thread lock and an ``flock``), which hands the lock on the moment it is let go.
 """
+import fcntl
 import os
 import threading
+import weakref
 from urllib.parse import urlparse
 
 import peewee
@@ -82,8 +90,131 @@ class _WriteCounting:
         return super().rollback()
 
 
-class _Sqlite(_WriteCounting, PooledSqliteDatabase):
-    """Pooled SQLite that counts writes."""
+#: statements that neither write nor need the write lock outside a transaction
+_NOT_WRITING = ("SELECT", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
+
+
+class SqliteWriteLock:
+    """One writing connection at a time on one SQLite file, in every process that opens it.
+
+    Inside a process the writers wait on a :class:`threading.Lock`; then the
+    one that has it waits on an ``flock`` of ``<database>-writelock`` (mode
+    0600) for the writers of other processes. Both wake the next writer when
+    the holder lets go, where SQLite's own busy handler would sleep. A writer
+    that waits for the thread lock longer than ``timeout`` gets SQLite's own
+    error, ``database is locked``.
+    """
+
+    def __init__(self, path, timeout):
+        self._path = None if path in ("", ":memory:") else f"{path}-writelock"
+        self._timeout = timeout
+        self.reset()
+        _WRITE_LOCKS.add(self)
+
+    def reset(self):
+        """Start unheld, with a new thread lock and no ``flock`` (in a forked child)."""
+        self._threads = threading.Lock()
+        self._fd = None  # opened by the first holder in this process
+        self._holder = None
+
+    def acquire(self, conn):
+        """Wait for the lock on behalf of ``conn``; False if it holds it already.
+
+        :raises peewee.OperationalError: not free within the timeout
+        """
+        if self._holder is conn:
+            return False
+        if not self._threads.acquire(timeout=self._timeout):
+            raise peewee.OperationalError("database is locked")
+        try:
+            self._lock_file()
+        except BaseException:
+            self._threads.release()
+            raise
+        self._holder = conn
+        return True
+
+    def release(self, conn):
+        """Let go of the lock if ``conn`` holds it."""
+        if self._holder is not conn:
+            return
+        self._holder = None
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def _lock_file(self):
+        # Blocking: the kernel wakes the waiting process when the holder lets go
+        # (polling lost to the holder's own next thread every time). So a writer
+        # in another process is waited for as long as its transaction lasts; one
+        # that dies lets go at once, as the kernel drops its locks.
+        if self._path is None:
+            return
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+
+#: every write lock of this process, reset in a forked child: a thread lock held by
+#: another thread at the fork would stay held there, and the inherited ``flock``
+#: would be the parent's
+_WRITE_LOCKS = weakref.WeakSet()
+os.register_at_fork(after_in_child=lambda: [lock.reset() for lock in list(_WRITE_LOCKS)])
+
+
+class _SqliteWriteLocking:
+    """Takes :attr:`write_lock` for each transaction and each write outside one."""
+
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        self.write_lock = SqliteWriteLock(database, SQLITE_PRAGMAS["busy_timeout"] / 1000)
+
+    def begin(self, lock_type=None):
+        """Wait for the write lock, then ``BEGIN IMMEDIATE``."""
+        conn = self.connection()
+        took = self.write_lock.acquire(conn)
+        try:
+            return super().begin(lock_type)
+        except BaseException:
+            if took:
+                self.write_lock.release(conn)
+            raise
+
+    def commit(self):
+        """Commit and let go of the write lock (kept if the commit fails, until rollback)."""
+        result = super().commit()
+        self.write_lock.release(self._state.conn)
+        return result
+
+    def rollback(self):
+        """Roll back and let go of the write lock."""
+        try:
+            return super().rollback()
+        finally:
+            self.write_lock.release(self._state.conn)
+
+    def execute_sql(self, sql, params=None):
+        """Run ``sql``, holding the write lock for a write outside a transaction."""
+        if sql.startswith(_NOT_WRITING):
+            return super().execute_sql(sql, params)
+        conn = self.connection()
+        took = self.write_lock.acquire(conn)
+        try:
+            return super().execute_sql(sql, params)
+        finally:
+            if took:
+                self.write_lock.release(conn)
+
+    def _close(self, conn, close_conn=False):
+        # the pool rolls back what a borrower left open; the lock goes with it
+        try:
+            super()._close(conn, close_conn)
+        finally:
+            self.write_lock.release(conn)
+
+
+class _Sqlite(_SqliteWriteLocking, _WriteCounting, PooledSqliteDatabase):
+    """Pooled SQLite whose writers queue on a :class:`SqliteWriteLock`, and that counts writes."""
 
 
 class _Postgresql(_WriteCounting, PooledPostgresqlDatabase):
