@@ -109,7 +109,6 @@ class SqliteWriteLock:
         self._path = None if path in ("", ":memory:") else f"{path}-writelock"
         self._timeout = timeout
         self.reset()
-        _WRITE_LOCKS.add(self)
 
     def reset(self):
         """Start unheld, with a new thread lock and no ``flock`` (in a forked child)."""
@@ -152,14 +151,40 @@ class SqliteWriteLock:
             return
         if self._fd is None:
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            weakref.finalize(self, os.close, self._fd)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
 
 
-#: every write lock of this process, reset in a forked child: a thread lock held by
-#: another thread at the fork would stay held there, and the inherited ``flock``
-#: would be the parent's
-_WRITE_LOCKS = weakref.WeakSet()
-os.register_at_fork(after_in_child=lambda: [lock.reset() for lock in list(_WRITE_LOCKS)])
+#: the write lock of each SQLite file this process opened (``realpath`` → lock): every
+#: database object on one file shares it, so two of them in one process (an app and a
+#: CLI command, tests) queue on its thread lock with its timeout, instead of on two
+#: ``flock``s of their own, which block each other without one
+_WRITE_LOCKS = weakref.WeakValueDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def shared_write_lock(path, timeout):
+    """The :class:`SqliteWriteLock` of the SQLite file ``path`` in this process."""
+    if path in ("", ":memory:"):
+        return SqliteWriteLock(path, timeout)  # each connection is a database of its own
+    key = os.path.realpath(path)
+    with _WRITE_LOCKS_GUARD:
+        lock = _WRITE_LOCKS.get(key)
+        if lock is None:
+            lock = _WRITE_LOCKS[key] = SqliteWriteLock(key, timeout)
+        return lock
+
+
+def _reset_write_locks_after_fork():
+    # A thread lock held by another thread at the fork would stay held in the child,
+    # and the inherited flock would be the parent's.
+    global _WRITE_LOCKS_GUARD
+    _WRITE_LOCKS_GUARD = threading.Lock()
+    for lock in list(_WRITE_LOCKS.values()):
+        lock.reset()
+
+
+os.register_at_fork(after_in_child=_reset_write_locks_after_fork)
 
 
 class _SqliteWriteLocking:
@@ -167,7 +192,7 @@ class _SqliteWriteLocking:
 
     def __init__(self, database, *args, **kwargs):
         super().__init__(database, *args, **kwargs)
-        self.write_lock = SqliteWriteLock(database, SQLITE_PRAGMAS["busy_timeout"] / 1000)
+        self.write_lock = shared_write_lock(database, SQLITE_PRAGMAS["busy_timeout"] / 1000)
 
     def begin(self, lock_type=None):
         """Wait for the write lock, then ``BEGIN IMMEDIATE``."""

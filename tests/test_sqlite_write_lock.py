@@ -109,23 +109,45 @@ def test_a_connection_given_back_mid_transaction_lets_go_of_the_lock(db):
     db.close()
 
 
-def test_a_writer_that_waits_too_long_gets_sqlites_own_error(db):
-    db.write_lock._timeout = 0.2
+def _errors_of_a_write_in_another_thread(database, sql):
+    """Run ``sql`` on ``database`` in a thread of its own; its OperationalErrors' texts."""
     failures = []
 
     def write():
-        with db.connection_context():
+        with database.connection_context():
             try:
-                db.execute_sql("UPDATE counter SET value = 1 WHERE name = 'n'")
+                database.execute_sql(sql)
             except peewee.OperationalError as exc:
                 failures.append(str(exc))
 
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive()  # it gave up after its timeout, it did not hang
+    return failures
+
+
+def test_a_writer_that_waits_too_long_gets_sqlites_own_error(db):
+    db.write_lock._timeout = 0.2
     with db.atomic():
-        thread = threading.Thread(target=write)
-        thread.start()
-        thread.join()
+        failures = _errors_of_a_write_in_another_thread(
+            db, "UPDATE counter SET value = 1 WHERE name = 'n'")
     assert failures == ["database is locked"]
     assert _value(db) == 0
+
+
+def test_two_database_objects_on_one_file_share_the_lock_and_its_timeout(db, tmp_path):
+    """A second object in the same process waits on the same lock, with a timeout."""
+    other = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert other.write_lock is db.write_lock
+    db.write_lock._timeout = 0.2
+    with db.atomic():
+        db.execute_sql("UPDATE counter SET value = 1 WHERE name = 'n'")
+        failures = _errors_of_a_write_in_another_thread(
+            other, "UPDATE counter SET value = 2 WHERE name = 'n'")
+    assert failures == ["database is locked"]
+    assert _value(db) == 1
+    other.close_all()
 
 
 def test_the_lock_file_is_private(db, tmp_path):

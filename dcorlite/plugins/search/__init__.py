@@ -93,7 +93,7 @@ def supervise(app, stop):
 def search_datasets(query, user):
     """Answer from the index; None (SQL fallback) while it is missing, damaged or behind."""
     try:
-        search_indexer().catch_up_for_search()
+        search_indexer().catch_up_for_search(include_drafts=query.include_drafts)
     except Exception as exc:  # the database has the changes the index lacks
         logger.error("search index is behind, searching the database instead: %r", exc)
         return None
@@ -107,7 +107,8 @@ def search_datasets(query, user):
 @hookimpl
 def dataset_written(dataset_id):
     """Mark the dataset in the writing transaction: the mark commits with the change."""
-    pending.mark(dataset_id)
+    state = Dataset.select(Dataset.state).where(Dataset.id == dataset_id).scalar()
+    pending.mark(dataset_id, drafts_only=state == "draft")
 
 
 def _wake():

@@ -54,17 +54,19 @@ class Indexer:
         self._thread = None
         self._stopped = False
 
-    def catch_up(self, timeout=None, awaited_only=False):
+    def catch_up(self, timeout=None, awaited_only=False, drafts=True):
         """Index every mark made before this call; return at once if there is none.
 
         :param timeout: seconds to wait for the round in progress and for the
             index's write lock (default: the index's writer timeout)
         :param awaited_only: only wait if marks of write actions are there
             (the round then indexes every mark)
+        :param drafts: False: only wait for marks that searches without
+            drafts can see
         :returns: True if this call committed a new index generation
         :raises IndexUnavailable: the index cannot be written, or the wait timed out
         """
-        target = pending.latest(awaited_only)
+        target = pending.latest(awaited_only, drafts)
         if target is None:
             return False
         if not self._round.acquire(timeout=-1 if timeout is None else timeout):
@@ -76,16 +78,18 @@ class Indexer:
         finally:
             self._round.release()
 
-    def catch_up_for_search(self):
+    def catch_up_for_search(self, include_drafts=True):
         """Catch up on write actions' marks, waiting ``SEARCH_CATCH_UP_TIMEOUT`` at most.
 
+        :param include_drafts: the search shows drafts (else it does not wait
+            for changes of datasets that are still drafts)
         :raises IndexUnavailable: not caught up in time
         """
         if self.writes:
-            self.catch_up(timeout=self.search_timeout, awaited_only=True)
+            self.catch_up(timeout=self.search_timeout, awaited_only=True, drafts=include_drafts)
             return
         started = time.monotonic()
-        target = pending.latest(awaited_only=True)
+        target = pending.latest(awaited_only=True, drafts=include_drafts)
         if target is not None:
             self._wait_for_writer(target, started)
 

@@ -9,6 +9,9 @@ those afterwards, so marks made meanwhile stay for the next round.
 Searches wait for the marks of write actions (``awaited``), not for those of
 background jobs (new ``dc:`` metadata): a search must reflect what a client
 wrote before it, but not hold every reader up while uploads are processed.
+Nor does a search without ``include_drafts`` wait for changes of datasets that
+are still drafts (``drafts_only``): it cannot see them, and an upload makes
+several (create, attach each resource) before the one that publishes it.
 """
 import peewee as pw
 
@@ -23,30 +26,49 @@ class SearchPending(BaseModel):
     dataset_id = pw.CharField()
     marked = pw.DateTimeField(default=utcnow)
     awaited = pw.BooleanField(default=True)
+    drafts_only = pw.BooleanField(default=False)
 
     class Meta:
         table_name = "search_pending"
 
 
-def mark(dataset_id, awaited=True):
+def mark(dataset_id, awaited=True, drafts_only=False):
     """Record that the document of ``dataset_id`` must be rewritten.
 
     :param awaited: searches wait until it is indexed (write actions); False
         for changes that may show a moment later (background jobs)
+    :param drafts_only: the dataset is a draft after the change (it never
+        goes back to one), so only searches that include drafts can see it
     """
-    SearchPending.insert(dataset_id=dataset_id, awaited=awaited).execute()
+    SearchPending.insert(dataset_id=dataset_id, awaited=awaited,
+                         drafts_only=drafts_only).execute()
 
 
-_LATEST = Prepared(lambda: SearchPending.select(SearchPending.seq)
-                   .order_by(SearchPending.seq.desc()).limit(1))
-_LATEST_AWAITED = Prepared(lambda: SearchPending.select(SearchPending.seq)
-                           .where(SearchPending.awaited == True)  # noqa: E712
-                           .order_by(SearchPending.seq.desc()).limit(1))
+def _newest(*conditions):
+    def build():
+        query = SearchPending.select(SearchPending.seq)
+        return (query.where(*conditions) if conditions else query).order_by(
+            SearchPending.seq.desc()).limit(1)
+    return Prepared(build)
 
 
-def latest(awaited_only=False):
-    """The number of the newest mark (of a write action), or None when none waits."""
-    row = (_LATEST_AWAITED if awaited_only else _LATEST).first()
+_LATEST = {  # (awaited_only, drafts): the query for the newest such mark
+    (False, True): _newest(),
+    (False, False): _newest(SearchPending.drafts_only == False),  # noqa: E712
+    (True, True): _newest(SearchPending.awaited == True),  # noqa: E712
+    (True, False): _newest(SearchPending.awaited == True,  # noqa: E712
+                           SearchPending.drafts_only == False),  # noqa: E712
+}
+
+
+def latest(awaited_only=False, drafts=True):
+    """The number of the newest mark, or None when none waits.
+
+    :param awaited_only: only marks of write actions
+    :param drafts: also marks of changes only drafts show (False: for a
+        search without ``include_drafts``)
+    """
+    row = _LATEST[bool(awaited_only), bool(drafts)].first()
     return row.seq if row is not None else None
 
 

@@ -62,6 +62,34 @@ def test_a_search_right_after_a_write_sees_it(app, api, make_user, make_circle):
         assert found["result"]["count"] == n + 1
 
 
+def test_a_search_without_drafts_leaves_draft_changes_and_waits_for_published_ones(
+        app, api, make_user, make_circle, make_dataset):
+    """Changes only drafts show do not hold up searches that cannot see drafts."""
+    owner = make_user("owner")
+    circle = make_circle(owner, name="lab")
+    published = make_dataset(owner, circle, title="Published zebrafish")
+    search_indexer(app).stop()  # no background rounds: only searches index from here on
+    index_pending(app)
+    status, body = api("package_create", owner, title="Draft zebrafish", authors="A",
+                       license_id="CC0-1.0", owner_org="lab")
+    assert status == 200, body
+    draft_id = body["result"]["id"]
+    status, found = api("package_search", owner, method="GET", q="zebrafish",
+                        include_private="true")
+    assert [d["id"] for d in found["result"]["results"]] == [published.id]
+    assert draft_id in pending.datasets_through(pending.latest())  # left for later
+    second = make_dataset(owner, circle, title="Published medaka")
+    status, found = api("package_search", owner, method="GET", q="medaka",
+                        include_private="true")
+    assert [d["id"] for d in found["result"]["results"]] == [second.id]
+    assert pending.latest() is None  # that round took the draft's mark along
+    status, body = api("package_patch", owner, id=draft_id, title="Draft medaka")
+    assert status == 200, body
+    status, found = api("package_search", owner, method="GET", q="medaka",
+                        include_private="true", include_drafts="true")
+    assert {d["id"] for d in found["result"]["results"]} == {second.id, draft_id}
+
+
 def test_the_background_indexer_catches_up_without_a_search(app, api, make_user,
                                                             make_circle):
     """The indexer thread writes marked changes moments later, by itself."""
