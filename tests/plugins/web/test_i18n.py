@@ -77,7 +77,8 @@ def test_templates_show_no_text_outside_a_translation():
 
 
 def test_the_german_catalogue_has_no_texts_the_sources_dropped():
-    stale = sorted(str(m.id) for m in _po() if m.id and m.id not in _extracted_ids())
+    extracted = _extracted_ids()
+    stale = sorted(str(m.id) for m in _po() if m.id and m.id not in extracted)
     assert not stale, f"texts no longer in the sources: {stale}; {UPDATE}"
 
 
