@@ -13,7 +13,7 @@ import logging
 import signal
 import time
 
-from waitress import wasyncore
+from waitress import trigger, wasyncore
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,17 @@ class Drainer:
         if self.signalled is None:
             self.signalled = signum
             self.deadline = time.monotonic() + self.drain_seconds
+            self._wake_loop()
+
+    def _wake_loop(self):
+        # select() resumes its wait after a signal (PEP 475): without a wake-up the
+        # loop would notice the signal only at the end of its LOOP_TIMEOUT turn
+        for dispatcher in list(self._map.values()):
+            if isinstance(dispatcher, trigger.trigger):
+                try:
+                    dispatcher.pull_trigger()
+                except OSError:  # already closed: the loop has ended
+                    pass
 
     def run(self, on_stop=None):
         """Serve until a stop signal; drain; return the number of requests cut off.
