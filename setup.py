@@ -46,6 +46,8 @@ setup(
         "postgresql": ["psycopg2-binary==2.9.13"],
         "test": [
             "pytest==9.0.3",
+            # the suite runs in two processes (pytest.ini), one per core of a workstation
+            "pytest-xdist==3.8.0",
             "requests==2.34.2",
             "psycopg2-binary==2.9.13",
             "dcoraid==1.1.3",
