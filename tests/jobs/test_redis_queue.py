@@ -6,6 +6,7 @@ database's instance id, and its keys are deleted afterwards. Workers are
 subprocesses in sessions of their own, so that SIGKILL to the group kills a
 worker as a dying host would: its consumer and its worker processes at once.
 """
+import datetime
 import os
 import pathlib
 import shutil
@@ -18,8 +19,10 @@ import pytest
 import redis
 
 from dcorlite.jobs.backends import queue_name
+from dcorlite.jobs.locks import resource_lock
+from dcorlite.jobs.recovery import recover
 from dcorlite.jobs.waiting import wait_for_job
-from dcorlite.models import JobState
+from dcorlite.models import JobState, utcnow
 from dcorlite.storage import get_storage
 from dcorlite.storage.base import resource_key
 
@@ -192,3 +195,32 @@ def test_a_worker_killed_in_a_job_leaves_it_to_the_other(
     leftovers = [p for p in (tmp_path / "storage").rglob("*.part")]
     assert not leftovers
     assert second.poll() is None
+
+
+def test_recovery_queues_what_no_live_worker_has_and_nothing_twice(
+        app, queue, make_user, make_circle, make_dataset):
+    app.config["JOBS_RECOVER_SECONDS"] = 60
+    huey = app.extensions["dcorlite"]["huey"]
+    owner = make_user("recovery")
+    circle = make_circle(owner)
+    names = ("held", "orphaned", "fresh", "stale", "queued", "done")
+    res = {name: make_dataset(owner, circle, title=name).resources[0].id for name in names}
+    huey.flush()  # their tasks are lost, as with a Redis restarted without its data
+    old = utcnow() - datetime.timedelta(hours=1)
+    for name, state, updated in (("held", "running", old), ("orphaned", "running", old),
+                                 ("fresh", "pending", utcnow()), ("stale", "pending", old),
+                                 ("queued", "pending", old), ("done", "done", old)):
+        JobState.update(state=state, updated=updated).where(
+            JobState.resource == res[name]).execute()
+    app.extensions["dcorlite"]["process_task"](res["queued"])
+
+    def queued():
+        return sorted(task.args[0] for task in huey.pending())
+    with resource_lock(app, res["held"]) as acquired:  # a live worker on it
+        assert acquired
+        assert recover(app) == 2
+        assert queued() == sorted([res["orphaned"], res["stale"], res["queued"]])
+        assert recover(app) == 0  # what is queued now is not queued again
+    huey.flush()  # lost again; the lock is free now
+    assert recover(app) == 4
+    assert queued() == sorted(res[name] for name in ("held", "orphaned", "stale", "queued"))
