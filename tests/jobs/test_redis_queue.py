@@ -224,3 +224,18 @@ def test_recovery_queues_what_no_live_worker_has_and_nothing_twice(
     huey.flush()  # lost again; the lock is free now
     assert recover(app) == 4
     assert queued() == sorted(res[name] for name in ("held", "orphaned", "stale", "queued"))
+
+
+@pytest.mark.sqlite_only
+def test_hosts_of_one_instance_share_its_queue_and_other_instances_do_not(
+        app, app_config, tmp_path, queue, another_app):
+    same = another_app(app_config, instance_path=str(tmp_path / "host2"))  # same database
+    other = another_app(dict(app_config, DATABASE_URL=f"sqlite:///{tmp_path}/other.sqlite"),
+                        instance_path=str(tmp_path / "other"))
+    try:
+        app.extensions["dcorlite"]["process_task"]("a-resource")
+        assert [t.args[0] for t in same.extensions["dcorlite"]["huey"].pending()] == \
+            ["a-resource"]
+        assert other.extensions["dcorlite"]["huey"].pending() == []
+    finally:
+        other.extensions["dcorlite"]["huey"].flush()
