@@ -28,6 +28,7 @@ setup(
         "zipstream-ng==1.9.3",
         "peewee==4.5.3",
         "huey==3.5.4",
+        "redis==8.1.0",  # JOBS_URL: the job queue in Redis (huey's PriorityRedisHuey)
         "pluggy==1.6.0",
         "click==8.4.0",
         "waitress==3.0.2",

@@ -155,7 +155,7 @@ def _file_error(exc, instance, app):
     if not isinstance(exc, OSError) or not exc.filename or not exc.strerror:
         return None
     names = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
-    return f"{names}: {_lower_first(exc.strerror)}"
+    return f"{names}: {lower_first(exc.strerror)}"
 
 
 def _unknown(exc, hint=True):
@@ -210,15 +210,15 @@ def _database_reason(exc):
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     if not lines:
         return type(exc).__name__
-    return _lower_first(_LIBPQ_SEVERITY.sub("", _LIBPQ_ADDRESS.sub("", lines[0])))
+    return lower_first(_LIBPQ_SEVERITY.sub("", _LIBPQ_ADDRESS.sub("", lines[0])))
 
 
 def _reason(exc):
     text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return _lower_first(text.strip().rstrip(".")) or type(exc).__name__
+    return lower_first(text.strip().rstrip(".")) or type(exc).__name__
 
 
-def _lower_first(text):
+def lower_first(text):
     """``"Connection refused"`` → ``"connection refused"`` (but ``"SSL …"`` stays)."""
     if text[:1].isupper() and text[1:2].islower():
         return text[0].lower() + text[1:]

@@ -79,6 +79,19 @@ def test_database_server_down(instance, refused_port, command, user):
     assert "hunter2secret" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("url, reason", [
+    ("redis://:hunter2secret@127.0.0.1:{port}/0", "cannot connect to the job queue at JOBS_URL "
+     "redis://:***@127.0.0.1:{port}/0: connection refused"),
+    ("http://127.0.0.1:{port}/", "JOBS_URL http://127.0.0.1:{port}/ is not a Redis URL: Redis "
+     "URL must specify one of the following schemes (redis://, rediss://, unix://)"),
+])
+def test_job_queue_unreachable_or_not_redis(instance, refused_port, url, reason):
+    url = url.format(port=refused_port)
+    result = run_cli(instance, "worker", DCORLITE_JOBS_URL=url)
+    assert error_line(result) == f"dcorlite: error: {reason.format(port=refused_port)}"
+    assert "hunter2secret" not in result.stdout + result.stderr
+
+
 def test_serve_on_a_port_in_use(instance):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -76,7 +76,8 @@ def worker(state, workers):
     """Process the job queue in separate worker processes (for larger sites)."""
     from ..cli import configure_server_logging
     from ..dcfiles import import_dclab
-    from .queue import recover
+    from .backends import describe
+    from .recovery import RecoveringConsumer, recover
     from .scratch import clean_scratch
     configure_server_logging()
     import_dclab()
@@ -92,9 +93,10 @@ def worker(state, workers):
     from ..db import dispose
     dispose()
     huey.storage.close()
-    click.echo(f"dcorlite worker: {workers} process(es) on {huey.storage.filename}")
+    click.echo(f"dcorlite worker: {workers} process(es) on {describe(app)}")
     # SIGTERM lets every worker finish its current job, for SHUTDOWN_DRAIN_SECONDS at
-    # most; a job cut off after that stays "running" and is queued again at the next start.
-    huey.create_consumer(workers=workers, worker_type="process", periodic=False,
-                         graceful_signal="TERM",
-                         shutdown_timeout=float(app.config["SHUTDOWN_DRAIN_SECONDS"])).run()
+    # most; a job cut off after that stays "running" and is queued again by the next
+    # recovery of any consumer (see recovery.py).
+    RecoveringConsumer(app, huey, workers=workers, worker_type="process", periodic=False,
+                       graceful_signal="TERM",
+                       shutdown_timeout=float(app.config["SHUTDOWN_DRAIN_SECONDS"])).run()

@@ -8,6 +8,9 @@ def config_defaults():
     """Job queue settings (see docs/configuration.md)."""
     return {
         "JOBS_DATABASE": None,     # default: <instance>/jobs.sqlite
+        "JOBS_URL": None,          # redis://host:port/db: the queue in Redis instead
+        "JOBS_QUEUE_NAME": None,   # its name there; default: dcorlite_<instance id>
+        "JOBS_RECOVER_SECONDS": 30,  # how often consumers re-queue jobs of dead workers
         "JOBS_IMMEDIATE": False,   # run jobs inside the request (tests only)
         "JOBS_WORKERS": 2,         # worker threads inside `dcorlite serve`
         "JOBS_SCRATCH_DIR": None,  # default: <instance>/tmp

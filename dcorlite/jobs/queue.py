@@ -1,12 +1,9 @@
-"""The huey queue of one app (SQLite in the instance folder by default)."""
+"""The huey queue of one app and its one task (where the queue is: :mod:`.backends`)."""
 import logging
-import os
 import signal
 
-from huey import SqliteHuey
-
-from ..models import JobState
-from . import runner
+from . import recovery, runner
+from .backends import make_queue
 from .scratch import clean_scratch
 
 logger = logging.getLogger(__name__)
@@ -16,9 +13,7 @@ TASK_NAME = "dcorlite.process_resource"
 
 def make_huey(app):
     """Create the app's huey with its one task, ``process_resource``."""
-    path = app.config["JOBS_DATABASE"] or os.path.join(app.instance_path, "jobs.sqlite")
-    huey = SqliteHuey(name="dcorlite", filename=path, results=False,
-                      immediate=bool(app.config["JOBS_IMMEDIATE"]))
+    huey = make_queue(app)
 
     @huey.task(name=TASK_NAME)
     def process(resource_id, site_url=None, force=False):
@@ -40,27 +35,13 @@ def enqueue(app, resource_id, force=False):
     app.extensions["dcorlite"]["process_task"](resource_id, force=force)
 
 
-def recover(app):
-    """Queue resources whose jobs were pending or interrupted (e.g. a killed worker).
-
-    :returns: number of resources queued
-    """
-    with app.app_context(), runner.own_connection():
-        stuck = (JobState.select(JobState.resource).distinct()
-                 .where(JobState.state.in_(("pending", "running"))))
-        ids = [row.resource_id for row in stuck]
-    task = app.extensions["dcorlite"]["process_task"]
-    for resource_id in ids:
-        task(resource_id)
-    return len(ids)
-
-
 def start_consumer(app, workers):
     """Run the queue in worker threads of this process (``dcorlite serve``).
 
     huey's consumer installs signal handlers; the server's own handlers are
     restored so that Ctrl+C still stops the server. The caller imports dclab
-    first (:func:`dcorlite.dcfiles.import_dclab`), as ``serve`` does.
+    first (:func:`dcorlite.dcfiles.import_dclab`), as ``serve`` does. Lost jobs
+    are recovered now and every ``JOBS_RECOVER_SECONDS`` until the consumer stops.
     """
     clean_scratch(app)
     huey = app.extensions["dcorlite"]["huey"]
@@ -71,7 +52,8 @@ def start_consumer(app, workers):
     consumer.start()
     for sig, handler in saved.items():
         signal.signal(sig, handler)
-    recover(app)
+    recovery.recover(app)
+    recovery.start_thread(app, consumer.stop_flag)
     return consumer
 
 

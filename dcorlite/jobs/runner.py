@@ -1,13 +1,12 @@
 """Running the jobs of one resource: locking, retries, recorded state."""
 import contextlib
-import fcntl
 import logging
-import os
 
 from .. import host
 from ..db import database
 from ..models import JobState, Resource, utcnow
 from . import _forced, registered_jobs, waiting
+from .locks import resource_lock
 
 logger = logging.getLogger(__name__)
 
@@ -25,28 +24,6 @@ def own_connection():
     finally:
         if opened and not database.is_closed():
             database.close()
-
-
-@contextlib.contextmanager
-def resource_lock(app, resource_id):
-    """Hold an exclusive, process-crash-safe lock for ``resource_id``; yield False if taken.
-
-    The lock is an ``flock`` on a file in ``<instance>/locks``; the kernel
-    releases it when a worker dies, so a killed job never blocks a re-run.
-    """
-    directory = os.path.join(app.instance_path, "locks")
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, f"{resource_id}.lock")
-    with open(path, "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def mark_pending(app, resource):
