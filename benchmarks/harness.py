@@ -98,7 +98,7 @@ def run_cli(instance, *args, database_url=None):
 
 @contextlib.contextmanager
 def served_instance(workdir, sysadmin=False, database_url=None, serve_args=(),
-                    worker_processes=0):
+                    worker_processes=0, reuse_instance=False):
     """A fresh instance with a user, a token and a circle, served by ``dcorlite serve``.
 
     :param database_url: passed as ``DCORLITE_DATABASE_URL`` to the CLI and the
@@ -106,15 +106,21 @@ def served_instance(workdir, sysadmin=False, database_url=None, serve_args=(),
     :param serve_args: more options of ``dcorlite serve`` (e.g. ``["--threads", "16"]``)
     :param worker_processes: if > 0, the server runs no jobs itself
         (``JOBS_WORKERS=0``) and ``dcorlite worker`` runs them in that many processes
+    :param reuse_instance: serve the instance an earlier call made in ``workdir``
+        (its user, circle and data), with a new token
     :yields: ``(instance folder, "127.0.0.1:PORT", token, circle id, server process)``
     """
     instance = os.path.join(workdir, "instance")
     db = {"database_url": database_url}
-    run_cli(instance, "user", "add", USER, "--email", "bench@example.org",
-            "--password", PASSWORD, *(["--sysadmin"] if sysadmin else []), **db)
+    if not reuse_instance:
+        run_cli(instance, "user", "add", USER, "--email", "bench@example.org",
+                "--password", PASSWORD, *(["--sysadmin"] if sysadmin else []), **db)
     token = run_cli(instance, "token", "create", USER, **db).strip()
-    created = run_cli(instance, "circle", "create", CIRCLE, "--admin", USER, **db)
-    circle_id = re.search(r"\(([0-9a-f-]{36})\)", created).group(1)
+    if reuse_instance:
+        circle_id = None
+    else:
+        created = run_cli(instance, "circle", "create", CIRCLE, "--admin", USER, **db)
+        circle_id = re.search(r"\(([0-9a-f-]{36})\)", created).group(1)
     host = f"127.0.0.1:{free_port()}"
     log = os.path.join(workdir, "dcorlite.log")
     args = CLI + ["--instance", instance, "serve", "--host", "127.0.0.1",
