@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import host
 from .config import early_config, load_config
 from .db import database, init_db, migrate
+from .identity import instance_secret
 from .jobs.ordering import order_jobs
 from .jobs.queue import make_huey
 from .plugins import get_plugin_manager
@@ -73,6 +74,8 @@ def _configure_plugins(app, config, plugins):
 def _configure_database(app):
     init_db(app)
     migrate(host.collect("register_migrations", app=app, single=True))
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret(app)
 
 
 def _configure_storage(app):

@@ -5,7 +5,6 @@ The layers, last wins: :data:`DEFAULTS` → ``config_defaults()`` hooks →
 passed to :func:`dcorlite.app.create_app`.
 """
 import os
-import secrets
 
 from flask import Config
 
@@ -14,7 +13,7 @@ from .errors import StartupError
 #: Core settings; every key is documented in ``docs/configuration.md``.
 DEFAULTS = {
     # SECRET_KEY signs sessions and upload/download URLs; when unset it is
-    # generated once and kept in <instance>/secret_key.
+    # generated once and kept in the database (dcorlite.identity), for every host.
     "SECRET_KEY": None,
     "DATABASE_URL": None,           # default: sqlite:///<instance>/dcorlite.sqlite
     "STORAGE_URL": None,            # default: file:<instance>/storage
@@ -119,19 +118,3 @@ def _resolve_paths(app):
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(inst, "dcorlite.sqlite")
     if not app.config["STORAGE_URL"]:
         app.config["STORAGE_URL"] = "file:" + os.path.join(inst, "storage")
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _instance_secret(inst)
-
-
-def _instance_secret(instance_path):
-    """Return the secret kept in the instance folder, creating it once."""
-    path = os.path.join(instance_path, "secret_key")
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
-    with open(path) as fh:
-        return fh.read().strip()

@@ -44,7 +44,7 @@ def test_everything_the_instance_makes_is_private(embedded_app):
     for name in os.listdir(instance):
         path = os.path.join(instance, name)
         assert _mode(path) & 0o077 == 0, (name, oct(_mode(path)))
-    for name in ("dcorlite.sqlite", "jobs.sqlite", "secret_key"):
+    for name in ("dcorlite.sqlite", "jobs.sqlite"):
         assert _mode(os.path.join(instance, name)) == 0o600, name
     assert _mode(stored) == 0o600
     assert _mode(os.path.dirname(stored)) == 0o700
