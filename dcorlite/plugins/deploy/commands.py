@@ -5,8 +5,8 @@ import pwd
 
 import click
 
-from ... import tls
-from . import nginx, settings, systemd
+from ... import config_file, tls
+from . import nginx, systemd
 
 
 @click.group("certs")
@@ -110,7 +110,8 @@ def nginx_config(state, output, upstream, names, https_port, http_port, listen_a
                    'UMASK = "027", or grant that group read access (docs/deployment.md)')
     if not no_settings:
         wanted = {"PROXY_COUNT": 1, "X_ACCEL_REDIRECT": site.storage_root is not None}
-        for line in settings.add_missing(os.path.join(app.instance_path, "config.py"), wanted):
+        for line in config_file.add_missing(os.path.join(app.instance_path, "config.py"),
+                                            wanted, "nginx-config"):
             click.echo(line)
 
 

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from dcorlite.plugins.deploy import settings
+from dcorlite import config_file
 from tests.fixtures.nginx import MAIN_CONF, NGINX
 
 pytestmark = pytest.mark.sqlite_only
@@ -60,7 +60,8 @@ def test_settings_are_added_once_and_never_overwritten(app, configured, cli_runn
 def test_add_missing_keeps_other_assignments(tmp_path):
     path = tmp_path / "config.py"
     path.write_text('SITE_TITLE = "Clinic"\nPROXY_COUNT = 2')
-    report = settings.add_missing(str(path), {"PROXY_COUNT": 1, "X_ACCEL_REDIRECT": True})
+    report = config_file.add_missing(str(path), {"PROXY_COUNT": 1, "X_ACCEL_REDIRECT": True},
+                                     "nginx-config")
     assert path.read_text() == ('SITE_TITLE = "Clinic"\nPROXY_COUNT = 2\n'
                                 "# added by `dcorlite nginx-config`\nX_ACCEL_REDIRECT = True\n")
     assert any("PROXY_COUNT is set already" in line for line in report)
