@@ -28,10 +28,12 @@ are never handed out when this backend signs upload URLs) are refused.
 S3 has no rename: :meth:`move` copies and deletes.
 """
 import functools
+import json
 import math
 import re
 import threading
 import time
+import urllib.parse
 from collections import OrderedDict
 
 from .. import hookimpl
@@ -253,7 +255,6 @@ class S3Storage(Storage):
             return self.write_stream(key, fh)
 
     def write_json(self, key, data):
-        import json
         body = json.dumps(data, allow_nan=False).encode()
         self.client.put_object(Bucket=self._bucket(key, for_writing=True), Key=key, Body=body)
 
@@ -399,7 +400,6 @@ class S3Storage(Storage):
 
 def content_disposition(filename):
     """``attachment; filename="…"`` with an RFC 5987 ``filename*`` for non-ASCII names."""
-    import urllib.parse
     plain = filename.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "_")
     if plain == filename:
         return f'attachment; filename="{plain}"'
