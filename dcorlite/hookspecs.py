@@ -64,7 +64,7 @@ def register_jobs(app):
         return [Job("dc_view.preview", ensure_preview, wants=is_dc_resource,
                     depends_on=("dc_schemas.dc_metadata",))]
 
-    Implemented by: dc_schemas, dc_serve, dc_view.
+    Implemented by: dc_schemas, dc_serve, dc_view, privacy, uploads.
     """
 
 

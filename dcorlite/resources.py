@@ -1,9 +1,12 @@
 """Attaching uploaded files to datasets and editing resource metadata.
 
-An upload lives under ``uploads/<id>`` until ``package_revise`` attaches it;
-only then does a :class:`Resource` row point at ``resource/…``. The file is
-moved before the row is committed, and moved back if the commit fails, so no
-resource is ever visible without its file.
+An upload lives at the storage's staging key (``uploads/<id>`` on local disk)
+until ``package_revise`` attaches it; only then does a :class:`Resource` row
+point at ``resource/…``. The file is moved before the row is committed, and
+moved back if the commit fails, so no resource is ever visible without its
+file. Storage that takes uploads straight from clients (S3) stages them at
+the final key: nothing moves, and the upload is checked in storage itself
+(size, ETag); its SHA-256 is computed by the job ``uploads.sha256``.
 """
 import logging
 import uuid
@@ -15,7 +18,7 @@ from .db import database, lock_rows
 from .errors import NotAuthorized, ValidationError
 from .models import Dataset, Resource, Upload, utcnow
 from .revisions import mark_written
-from .storage import resource_key, upload_key
+from .storage import resource_key
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +60,13 @@ def attach_upload(user, dataset, resource_id, name, fields, storage):
     name = _check_new_name(dataset, name, user.sysadmin)
     extras = clean_supplements(fields)
     upload = Upload.get_or_none(Upload.id == resource_id)
-    if (upload is None or not upload.complete
-            or upload.organization_id != dataset.owner_org_id):
+    if upload is None or upload.organization_id != dataset.owner_org_id:
         raise NotAuthorized(f"Resource {resource_id} not available in storage!")
+    if not upload.complete:
+        etag = storage.direct_upload_etag(storage.staging_key(upload.id), upload.file_size)
+        if etag is None:
+            raise NotAuthorized(f"Resource {resource_id} not available in storage!")
+        upload.etag, upload.sha256 = etag, ""
     return _create(dataset, upload, name, fields, extras, storage)
 
 
@@ -68,23 +75,27 @@ def attach_stream(user, dataset, name, stream, fields, storage):
     rules.check_can_add_resources(dataset, user.sysadmin)
     name = _check_new_name(dataset, name, user.sysadmin)
     extras = clean_supplements(fields)
-    rid = str(uuid.uuid4())
+    # the row comes first: storage may file the bytes by the upload's circle
+    upload = Upload.create(id=str(uuid.uuid4()), user=user, organization=dataset.owner_org_id,
+                           file_size=0, num_parts=1)
+    staged = storage.staging_key(upload.id)
     try:
-        written = storage.write_stream(upload_key(rid), stream)
+        written = storage.write_stream(staged, stream)
     except Exception:
-        storage.delete(upload_key(rid))
+        storage.delete(staged)
+        upload.delete_instance()
         raise
-    upload = Upload(id=rid, user=user, organization=dataset.owner_org_id,
-                    file_size=written.size, num_parts=1, etag=written.md5,
-                    sha256=written.sha256, complete=True)
-    upload.save(force_insert=True)
+    upload.file_size, upload.etag, upload.sha256 = written.size, written.md5, written.sha256
+    upload.complete = True
+    upload.save()
     resource = _create(dataset, upload, name, fields, extras, storage, url_type="upload")
     return resource
 
 
 def _create(dataset, upload, name, fields, extras, storage, url_type="s3_upload"):
-    staged, final = upload_key(upload.id), resource_key(upload.id)
-    if storage.exists(staged):
+    staged, final = storage.staging_key(upload.id), resource_key(upload.id)
+    moves = staged != final
+    if moves and storage.exists(staged):
         storage.move(staged, final)
     elif not storage.exists(final):  # moved by an attach that crashed before commit
         raise NotAuthorized(f"Resource {upload.id} not available in storage!")
@@ -105,11 +116,13 @@ def _create(dataset, upload, name, fields, extras, storage, url_type="s3_upload"
             touch(dataset)
             mark_written(dataset)
     except pw.IntegrityError:
-        storage.move(final, staged)
+        if moves:
+            storage.move(final, staged)
         raise ValidationError({"name": [f"Resource with name '{name}' already exists "
                                         "in this dataset"]}) from None
     except Exception:
-        storage.move(final, staged)
+        if moves:
+            storage.move(final, staged)
         raise
     host.notify("resource_created", resource=resource)
     host.notify("activity", action="change", dataset_id=dataset.id, resource_id=resource.id,

@@ -115,9 +115,17 @@ def check_activation(resources, dc_problems):
 
 
 def dc_sanity_problems(path):
-    """Open ``path`` with dclab and return the problems of its sanity check."""
+    """Open ``path`` (or an ``http(s)`` URL) with dclab; the problems of its sanity check.
+
+    A URL is read with ranged requests, so only the parts the check needs
+    are fetched; the file's own basins are never followed.
+    """
+    import dclab
     from dclab.rtdc_dataset.check import IntegrityChecker
     try:
+        if str(path).startswith(("http://", "https://")):
+            with dclab.new_dataset(path, enable_basins=False) as ds, IntegrityChecker(ds) as ic:
+                return [cue.msg for cue in ic.sanity_check()]
         with IntegrityChecker(path) as ic:
             return [cue.msg for cue in ic.sanity_check()]
     except Exception as exc:  # any file dclab cannot open is invalid

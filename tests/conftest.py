@@ -14,4 +14,4 @@ if sys.version_info[:2] == (3, 11):
 
 pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.app", "tests.fixtures.data",
                   "tests.fixtures.server", "tests.fixtures.serve",
-                  "tests.fixtures.nginx"]
+                  "tests.fixtures.nginx", "tests.fixtures.s3"]

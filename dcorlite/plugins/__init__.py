@@ -9,6 +9,7 @@ from .. import hookspecs
 #: dcorlite's own features, registered like any third-party plugin.
 BUILTIN_PLUGINS = (
     "dcorlite.storage.local",
+    "dcorlite.storage.s3",
     "dcorlite.storage.plugin",
     "dcorlite.jobs.plugin",
     "dcorlite.inspection.plugin",

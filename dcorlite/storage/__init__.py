@@ -2,7 +2,6 @@
 import contextlib
 import os
 import shutil
-import tempfile
 
 from flask import current_app
 
@@ -32,15 +31,18 @@ def get_storage(app=None):
 
 @contextlib.contextmanager
 def local_copy(storage, key):
-    """Yield a local file path with the content of ``key`` (a temporary copy if needed)."""
+    """Yield a local file path with the content of ``key``.
+
+    Backends without local files (S3) copy it into a scratch folder of its
+    own below ``JOBS_SCRATCH_DIR``, removed when the block ends.
+    """
     path = storage.local_path(key)
     if path is not None:
         yield path
         return
-    fd, tmp = tempfile.mkstemp(suffix=".rtdc")
-    try:
-        with os.fdopen(fd, "wb") as out, storage.open_range(key) as src:
+    from ..jobs.scratch import scratch_dir
+    with scratch_dir() as work:
+        tmp = os.path.join(work, "copy.rtdc")
+        with open(tmp, "wb") as out, storage.open_range(key) as src:
             shutil.copyfileobj(src, out, 4 * 1024 * 1024)
         yield tmp
-    finally:
-        os.remove(tmp)

@@ -159,17 +159,46 @@ class Storage(abc.ABC):
         """
         return None
 
-    def signed_url(self, key, expires_in):
+    def signed_url(self, key, expires_in, filename=None):
         """Return a URL that serves ``key`` without further authorization.
+
+        :param filename: the name a browser saves it as (``Content-Disposition``)
 
         Backends that cannot sign (local disk) return None; dcorlite then signs
         its own download route instead.
         """
         return None
 
+    def staging_key(self, upload_id):
+        """The key an upload is written to before it is attached to a dataset.
+
+        Backends that take uploads straight from clients give the resource's
+        final key, so that attaching moves nothing.
+        """
+        return upload_key(upload_id)
+
     def upload_urls(self, key, file_size, num_parts, expires_in):
-        """Return presigned upload URLs, or None to use dcorlite's own endpoints."""
+        """Return presigned upload URLs, or None to use dcorlite's own endpoints.
+
+        :returns: ``{"upload_urls": [...], "complete_url": str or None}``
+        """
         return None
+
+    def direct_upload_etag(self, key, file_size):
+        """The ETag of a client's upload to a URL of :meth:`upload_urls`, or None.
+
+        None if nothing with ``file_size`` bytes is at ``key``, and always for
+        backends without such URLs (dcorlite's own endpoints mark an upload
+        complete themselves).
+        """
+        return None
+
+    def abort_direct_upload(self, upload_id):
+        """Discard what a client uploaded unfinished through :meth:`upload_urls` URLs."""
+
+    def upload_activity(self, upload_id):
+        """When bytes of upload ``upload_id`` last arrived in storage (POSIX time), or None."""
+        return self.modified(self.staging_key(upload_id))
 
 
 def hash_stream(stream, length=None, sha256=None, sink=None):

@@ -11,12 +11,18 @@ from .revise import parse_revision, resolve_selector
 
 #: Resource fields only the server sets.
 SERVER_SET = ("sha256", "etag", "size", "url_type", "mimetype")
+#: lifetime of the URL through which the activation check reads a file in S3
+SANITY_URL_SECONDS = 600
 
 
 def dc_problems(resource):
-    """Problems dclab's sanity check finds in the file of ``resource``."""
+    """Problems dclab's sanity check finds in the file of ``resource``.
+
+    Storage without local files is read through a short-lived presigned URL.
+    """
     storage = get_storage()
-    path = storage.local_path(resource_key(resource.id))
+    key = resource_key(resource.id)
+    path = storage.local_path(key) or storage.signed_url(key, SANITY_URL_SECONDS)
     if path is None:
         return ["File not available for checking"]
     return rules.dc_sanity_problems(path)

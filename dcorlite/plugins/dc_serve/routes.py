@@ -2,8 +2,10 @@
 
 Authorization is the API token header or a login session; a resource the
 caller may not see is reported as missing (404), never as forbidden.
+Storage that signs URLs of its own (S3) is sent to with a redirect (302) to
+a presigned URL; otherwise dcorlite streams the bytes.
 """
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, redirect, request
 
 from ... import authz, host, signing
 from ...errors import NotFound
@@ -41,8 +43,8 @@ def download(dataset_id, resource_id, filename=None):
     if not storage.exists(key):
         return _not_found("Resource file not available")
     downloaded(resource, "resource")
-    return ranged_response(storage, key, resource.size, resource.etag or resource.sha256,
-                           download_name=resource.name, mimetype="application/octet-stream")
+    return _send(storage, key, resource.size, resource.etag or resource.sha256,
+                 download_name=resource.name, mimetype="application/octet-stream")
 
 
 @bp.route("/dataset/<dataset_id>/resource/<uuid:resource_id>/condensed.rtdc",
@@ -67,8 +69,7 @@ def condensed(dataset_id, resource_id):
     key = resource_key(resource.id, "condensed")
     stem = resource.name.rsplit(".", 1)[0]
     downloaded(resource, "condensed")
-    return ranged_response(storage, key, storage.size(key), meta["etag"],
-                           download_name=f"{stem}_condensed.rtdc")
+    return _send(storage, key, None, meta["etag"], download_name=f"{stem}_condensed.rtdc")
 
 
 def downloaded(resource, artifact, action="download", actor=None):
@@ -112,8 +113,22 @@ def basin_file(resource_id, artifact):
         if meta is None or not storage.exists(key):
             return _not_found("Condensed resource not found")
         downloaded(resource, artifact, "basin", actor)
-        return ranged_response(storage, key, storage.size(key), meta["etag"])
+        return _send(storage, key, None, meta["etag"])
     if not storage.exists(key):
         return _not_found()
     downloaded(resource, artifact, "basin", actor)
-    return ranged_response(storage, key, resource.size, resource.etag or resource.sha256)
+    return _send(storage, key, resource.size, resource.etag or resource.sha256)
+
+
+def _send(storage, key, size, etag, download_name=None, mimetype=None):
+    """A redirect to the storage's presigned URL of ``key``, else its bytes from here.
+
+    :param size: the object's size if known (None: ask the storage)
+    """
+    url = storage.signed_url(key, current_app.config["DC_SERVE_URL_EXPIRY"],
+                             filename=download_name)
+    if url is not None:
+        return redirect(url, 302)
+    size = storage.size(key) if size is None else size
+    return ranged_response(storage, key, size, etag, download_name=download_name,
+                           mimetype=mimetype)

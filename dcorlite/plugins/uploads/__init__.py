@@ -2,8 +2,9 @@
 import click
 
 from ... import hookimpl
+from ...jobs import Job
 from ...tls import instance_self_signed
-from . import actions, inspection, store, views
+from . import actions, checksum, inspection, store, views
 
 
 @hookimpl
@@ -41,6 +42,13 @@ def offers_s3_urls(app):
     if isinstance(value, str):
         return value.strip().lower() not in ("false", "0", "no", "off", "")
     return bool(value)
+
+
+@hookimpl
+def register_jobs(app):
+    """``uploads.sha256`` for files uploaded straight to storage, before all other jobs."""
+    return [Job(checksum.SHA256_JOB, checksum.ensure_sha256, wants=checksum.lacks_sha256,
+                priority=-100)]
 
 
 @hookimpl

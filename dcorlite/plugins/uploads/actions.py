@@ -9,7 +9,7 @@ from ...dictization import site_url
 from ...errors import ValidationError
 from ...models import Upload
 from ...params import Param, identifier
-from ...storage import get_storage, upload_key
+from ...storage import get_storage
 from . import parts as P
 from . import store
 
@@ -55,7 +55,8 @@ def resource_upload_s3_urls(context, data):
     upload.save(force_insert=True)
     store.sweep_in_background(current_app._get_current_object())
     expiry = cfg["UPLOADS_URL_EXPIRY"]
-    presigned = get_storage().upload_urls(upload_key(upload.id), size, n, expiry)
+    storage = get_storage()
+    presigned = storage.upload_urls(storage.staging_key(upload.id), size, n, expiry)
     if presigned is not None:
         return dict(presigned, resource_id=upload.id)
     path = f"/uploads/{upload.id}"

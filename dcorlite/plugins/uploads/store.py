@@ -12,7 +12,6 @@ import time
 
 from ...db import database, lock_rows
 from ...models import Upload, utcnow
-from ...storage import upload_key
 from ...storage.base import hash_stream
 from . import parts as P
 
@@ -56,7 +55,7 @@ def receive_part(storage, upload, number, stream, length):
         state = (1, hashlib.sha256())
     in_order = state is not None and state[0] == number
     sha = state[1].copy() if in_order else None
-    result = storage.write_stream(upload_key(upload.id), stream, offset=offset,
+    result = storage.write_stream(storage.staging_key(upload.id), stream, offset=offset,
                                   length=length, sha256=sha)
     with _lock(upload.id):
         if in_order:
@@ -96,7 +95,7 @@ def complete(storage, upload, part_list):
     if state is not None and state[0] == upload.num_parts + 1:
         sha256 = state[1].hexdigest()
     else:
-        with storage.open_range(upload_key(upload.id)) as fh:
+        with storage.open_range(storage.staging_key(upload.id)) as fh:
             sha256 = hash_stream(fh).sha256
     with database.atomic():
         Upload.update(etag=etag, sha256=sha256, complete=True).where(
@@ -111,11 +110,17 @@ def _note_activity(upload_id):
 def _last_activity(storage, upload):
     """When ``upload`` last received bytes: a part began or ended, or its file was written."""
     times = [upload.created, upload.last_activity]
-    modified = storage.modified(upload_key(upload.id))
+    modified = storage.upload_activity(upload.id)
     if modified is not None:
         times.append(datetime.datetime.fromtimestamp(modified, datetime.timezone.utc)
                      .replace(tzinfo=None))
     return max(t for t in times if t is not None)
+
+
+def _finished(storage, upload):
+    """Whether all bytes of ``upload`` arrived (through dcorlite, or straight to storage)."""
+    return upload.complete or storage.direct_upload_etag(
+        storage.staging_key(upload.id), upload.file_size) is not None
 
 
 def find_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None):
@@ -137,7 +142,7 @@ def find_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None):
     uploads = []
     for upload in Upload.select().where(Upload.created < max(old, idle)):
         last = _last_activity(storage, upload)
-        abandoned = not upload.complete and last < idle
+        abandoned = last < idle and not _finished(storage, upload)
         if last < active and (upload.created < old or abandoned):
             uploads.append(upload)
     known = {u.id for u in Upload.select(Upload.id)}
@@ -154,7 +159,8 @@ def cleanup_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None
     """
     uploads, strays = find_stale(storage, max_age_hours, idle_minutes, active_minutes, now)
     for upload in uploads:
-        storage.delete(upload_key(upload.id))
+        storage.abort_direct_upload(upload.id)
+        storage.delete(storage.staging_key(upload.id))
         upload.delete_instance()
         _running.pop(upload.id, None)
     for key in strays:
