@@ -1,11 +1,13 @@
 """``dcorlite storage migrate``: every file copied and verified, resumable, then switched."""
 import hashlib
+import io
 import os
 
 import pytest
 from click.testing import CliRunner
 from flask import Config
 
+from dcorlite import host
 from dcorlite.cli import cli
 from dcorlite.jobs.queue import drain
 from dcorlite.storage import get_storage, migrate, resource_key
@@ -17,6 +19,18 @@ pytestmark = pytest.mark.sqlite_only  # storage does not depend on the database
 def sha256_of(storage, key):
     with storage.open_range(key) as fh:
         return hashlib.sha256(fh.read()).hexdigest()
+
+
+@pytest.fixture
+def app_config(app_config, s3_config):
+    """The instance stores on local disk, with S3 settings for the target ``s3:``."""
+    return dict(app_config, **{k: v for k, v in s3_config.items() if k != "STORAGE_URL"})
+
+
+def open_storage(app, url):
+    """The storage of ``url``, with the app's settings (S3 endpoint, buckets)."""
+    backends = dict(host.collect("register_storage_backends", app=app, unique_by="key"))
+    return backends[url.split(":", 1)[0]](url, app)
 
 
 @pytest.fixture
@@ -38,9 +52,10 @@ def migrate_cli(app):
     path = os.path.join(app.instance_path, "config.py")
     with open(path, "w") as fh:
         fh.write(f'SITE_TITLE = "Clinic"\nSTORAGE_URL = {app.config["STORAGE_URL"]!r}\n')
-    env = {"DCORLITE_DATABASE_URL": app.config["DATABASE_URL"], "DCORLITE_STORAGE_URL": None,
-           "DCORLITE_LOAD_ENTRY_POINTS": "false",
-           "DCORLITE_SECRET_KEY": app.config["SECRET_KEY"]}
+    env = {f"DCORLITE_{key}": str(app.config[key]) for key in (
+        "DATABASE_URL", "SECRET_KEY", "S3_ENDPOINT_URL", "S3_BUCKET_TEMPLATE",
+        "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")}
+    env.update(DCORLITE_STORAGE_URL=None, DCORLITE_LOAD_ENTRY_POINTS="false")
 
     def run(*args):
         return CliRunner().invoke(cli, ["--instance", app.instance_path, "storage", "migrate",
@@ -58,14 +73,15 @@ def instance_setting(app, key):
     return config[key]
 
 
+@pytest.mark.parametrize("kind", ["file", "s3"])
 def test_an_interrupted_migration_resumes_and_switches_with_equal_checksums(
-        app, populated, migrate_cli, tmp_path):
+        app, populated, migrate_cli, tmp_path, kind):
     source = get_storage(app)
     keys = stored_keys(source)
     assert {resource_key(rid) for rid in populated} <= keys
     assert any(key.startswith("condensed/") for key in keys)
-    target_url = f"file:{tmp_path}/new-storage"
-    target = LocalStorage(target_url, app)
+    target_url = f"file:{tmp_path}/new-storage" if kind == "file" else "s3:"
+    target = open_storage(app, target_url)
     journal = migrate.Journal(app.instance_path, target_url)
 
     def interrupt_after_two(key, done, total):
@@ -76,9 +92,7 @@ def test_an_interrupted_migration_resumes_and_switches_with_equal_checksums(
     first_two = sorted(keys)[:2]
     # the next object was being written when the run was killed: half a file
     half = sorted(keys)[2]
-    os.makedirs(os.path.dirname(target.path(half)), exist_ok=True)
-    with open(target.path(half), "wb") as fh:
-        fh.write(b"half of it")
+    target.write_stream(half, io.BytesIO(b"half of it"))
 
     result = migrate_cli(app.config["STORAGE_URL"], target_url)
 
