@@ -39,14 +39,16 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def clean_env(database_url=None):
+def clean_env(database_url=None, settings=None):
     """This process's environment without ``DCORLITE_*`` settings (fresh defaults).
 
-    :param database_url: if given, set as ``DCORLITE_DATABASE_URL`` (the only setting)
+    :param database_url: if given, set as ``DCORLITE_DATABASE_URL``
+    :param settings: more settings, ``{KEY: value}`` (set as ``DCORLITE_KEY``)
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("DCORLITE_")}
     if database_url:
         env["DCORLITE_DATABASE_URL"] = database_url
+    env.update({f"DCORLITE_{key}": str(value) for key, value in (settings or {}).items()})
     return env
 
 
@@ -84,13 +86,15 @@ def wait_for(ready, proc, log_path, timeout=60):
     raise RuntimeError(f"{' '.join(proc.args[:2])} did not become ready:\n{tail}")
 
 
-def run_cli(instance, *args, database_url=None):
+def run_cli(instance, *args, database_url=None, settings=None):
     """Run ``dcorlite --instance INSTANCE ARGS`` with a clean environment; return stdout.
 
     :param database_url: the instance's database, if not its default SQLite file
+    :param settings: more settings of the instance (see :func:`clean_env`)
     """
     proc = subprocess.run(CLI + ["--instance", instance, *args],
-                          env=clean_env(database_url), capture_output=True, text=True)
+                          env=clean_env(database_url, settings), capture_output=True,
+                          text=True)
     if proc.returncode:
         raise RuntimeError(f"dcorlite {' '.join(args[:2])} failed: {proc.stderr}")
     return proc.stdout
@@ -98,7 +102,7 @@ def run_cli(instance, *args, database_url=None):
 
 @contextlib.contextmanager
 def served_instance(workdir, sysadmin=False, database_url=None, serve_args=(),
-                    worker_processes=0, reuse_instance=False):
+                    worker_processes=0, reuse_instance=False, settings=None):
     """A fresh instance with a user, a token and a circle, served by ``dcorlite serve``.
 
     :param database_url: passed as ``DCORLITE_DATABASE_URL`` to the CLI and the
@@ -106,12 +110,13 @@ def served_instance(workdir, sysadmin=False, database_url=None, serve_args=(),
     :param serve_args: more options of ``dcorlite serve`` (e.g. ``["--threads", "16"]``)
     :param worker_processes: if > 0, the server runs no jobs itself
         (``JOBS_WORKERS=0``) and ``dcorlite worker`` runs them in that many processes
+    :param settings: more settings of the instance, e.g. S3 storage (see :func:`clean_env`)
     :param reuse_instance: serve the instance an earlier call made in ``workdir``
         (its user, circle and data), with a new token
     :yields: ``(instance folder, "127.0.0.1:PORT", token, circle id, server process)``
     """
     instance = os.path.join(workdir, "instance")
-    db = {"database_url": database_url}
+    db = {"database_url": database_url, "settings": settings}
     if not reuse_instance:
         run_cli(instance, "user", "add", USER, "--email", "bench@example.org",
                 "--password", PASSWORD, *(["--sysadmin"] if sysadmin else []), **db)
@@ -125,7 +130,7 @@ def served_instance(workdir, sysadmin=False, database_url=None, serve_args=(),
     log = os.path.join(workdir, "dcorlite.log")
     args = CLI + ["--instance", instance, "serve", "--host", "127.0.0.1",
                   "--port", host.split(":")[1], *serve_args]
-    env = clean_env(database_url)
+    env = clean_env(database_url, settings)
     with contextlib.ExitStack() as stack:
         if worker_processes:
             env["DCORLITE_JOBS_WORKERS"] = "0"

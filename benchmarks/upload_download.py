@@ -10,6 +10,11 @@ at the end (also on errors):
 4. dcorlite (``dcorlite serve`` on a fresh instance): DCOR-Aid's protocol,
    ``resource_upload_s3_urls`` → PUT → ``package_create`` + ``package_revise``
    → download route, checking the ETag (MD5) and the SHA-256 of the download;
+   With ``--storage s3`` the instance keeps its files in the same SeaweedFS
+   (``STORAGE_URL = "s3:"``): the PUT goes to a presigned SeaweedFS URL and
+   the download route answers with a redirect to a presigned GET, so the
+   bytes take the same path as in 3 (target: ≥ 0.95× of it); the SHA-256 is
+   read once the ``uploads.sha256`` job has recorded it;
 5. behind nginx (``--nginx``): a second ``dcorlite serve`` on the same instance,
    set up as docs/deployment.md says (self-signed certificate, the site file of
    ``dcorlite nginx-config``, ``X_ACCEL_REDIRECT``), the same PUT and GET over
@@ -26,7 +31,7 @@ of N transfers is shown. Linux only (``/proc``).
 
 Usage::
 
-    python benchmarks/upload_download.py --size-mib 1024 [--nginx]
+    python benchmarks/upload_download.py --size-mib 1024 [--nginx] [--storage s3]
 """
 import argparse
 import contextlib
@@ -218,10 +223,13 @@ def seaweedfs_transfer(s3, src, sha256, workdir):
 # -- dcorlite -------------------------------------------------------------------
 
 @contextlib.contextmanager
-def dcorlite(workdir):
-    """Set up a fresh instance with a sysadmin, a token and a circle; serve it."""
-    with harness.served_instance(workdir, sysadmin=True) as (instance, host, token, circle,
-                                                             proc):
+def dcorlite(workdir, settings=None):
+    """Set up a fresh instance with a sysadmin, a token and a circle; serve it.
+
+    :param settings: more settings of the instance (S3 storage)
+    """
+    with harness.served_instance(workdir, sysadmin=True, settings=settings) \
+            as (instance, host, token, circle, proc):
         yield Dcorlite(f"http://{host}", token, circle, proc.pid, instance)
 
 
@@ -274,7 +282,7 @@ def dcorlite_transfer(server, src, md5, sha256, workdir, monitor):
         "license_id": "CC0-1.0", "owner_org": server.circle_id, "private": True})["id"]
     server.action("package_revise", json={
         "match": {"id": ds}, "update__resources__extend": [{"id": rid, "name": "big.txt"}]})
-    resource = server.action("package_show", params={"id": ds})["resources"][0]
+    resource = recorded_resource(server, ds)
     if resource["etag"] != md5 or resource["sha256"] != sha256:
         raise RuntimeError(f"resource etag/sha256 {resource['etag']}/{resource['sha256']} "
                            f"!= {md5}/{sha256}")
@@ -287,6 +295,23 @@ def dcorlite_transfer(server, src, md5, sha256, workdir, monitor):
     return up, down, rss_up, rss_down
 
 
+def recorded_resource(server, dataset_id, timeout=600):
+    """The dataset's resource once its SHA-256 is recorded (on S3 by a job, moments later)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        resource = server.action("package_show", params={"id": dataset_id})["resources"][0]
+        if resource.get("sha256") or time.monotonic() > deadline:
+            return resource
+        time.sleep(0.2)  # polling for the job's result
+
+
+def s3_settings(endpoint):
+    """dcorlite's settings of S3 storage in the benchmark's SeaweedFS."""
+    return {"STORAGE_URL": "s3:", "S3_ENDPOINT_URL": endpoint,
+            "S3_BUCKET_TEMPLATE": "dcorlite-bench-{circle_id}", "S3_ACCESS_KEY_ID": S3_KEY,
+            "S3_SECRET_ACCESS_KEY": S3_SECRET}
+
+
 # -- the benchmark ----------------------------------------------------------------
 
 def mbps(size, seconds):
@@ -294,10 +319,11 @@ def mbps(size, seconds):
     return size / seconds / MB
 
 
-def run(sources, repeat, workdir, nginx=False):
+def run(sources, repeat, workdir, nginx=False, storage="file"):
     """Run all measurements; return ``(throughput rows, memory rows)``.
 
-    ``sources`` maps a size in bytes to ``(path, md5, sha256)``, in run order.
+    ``sources`` maps a size in bytes to ``(path, md5, sha256)``, in run order;
+    ``storage`` is where dcorlite keeps the files (``file`` or ``s3``).
     """
     rows, memory = [], []
     for size, (src, _, _) in sources.items():
@@ -307,14 +333,26 @@ def run(sources, repeat, workdir, nginx=False):
             secs = min([disk_copy(src, dst, fsync) for _ in range(repeat)])
             rows.append((size, label, mbps(size, secs), None, None))
     s3 = {}
-    with seaweedfs(workdir) as client:
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(seaweedfs(workdir))
         for size, (src, _, sha256) in sources.items():
             runs = [seaweedfs_transfer(client, src, sha256, workdir) for _ in range(repeat)]
             s3[size] = [mbps(size, min(t)) for t in zip(*runs)]
             rows.append((size, "SeaweedFS upload (PUT)", s3[size][0], None, None))
             rows.append((size, "SeaweedFS download (GET)", s3[size][1], None, None))
+        if storage == "file":
+            stack.close()  # dcorlite on local disk: SeaweedFS has done its part
+        settings = s3_settings(client.meta.endpoint_url) if storage == "s3" else None
+        dcorlite_rows(rows, memory, sources, repeat, workdir, s3, settings, nginx)
+    rows.sort(key=lambda row: -row[0])  # stable: grouped by size, in run order
+    return rows, memory
+
+
+def dcorlite_rows(rows, memory, sources, repeat, workdir, s3, settings, nginx):
+    """Measure dcorlite's transfers (and behind nginx); add them to ``rows`` and ``memory``."""
     direct = {}
-    with dcorlite(workdir) as server:
+    label = "dcorlite on S3" if settings else "dcorlite"
+    with dcorlite(workdir, settings) as server:
         monitor = RssMonitor(server.pid)
         idle = monitor.status_kib("VmRSS")
         monitor.start()
@@ -323,9 +361,9 @@ def run(sources, repeat, workdir, nginx=False):
                 runs = [dcorlite_transfer(server, src, md5, sha256, workdir, monitor)
                         for _ in range(repeat)]
                 up, down, rss_up, rss_down = zip(*runs)
-                rows.append((size, "dcorlite upload (PUT)", mbps(size, min(up)),
+                rows.append((size, f"{label} upload (PUT)", mbps(size, min(up)),
                              mbps(size, min(up)) / s3[size][0], None))
-                rows.append((size, "dcorlite download (GET)", mbps(size, min(down)),
+                rows.append((size, f"{label} download (GET)", mbps(size, min(down)),
                              mbps(size, min(down)) / s3[size][1], None))
                 memory.append((size, idle, max(rss_up), max(rss_down),
                                monitor.status_kib("VmHWM")))
@@ -334,8 +372,7 @@ def run(sources, repeat, workdir, nginx=False):
             monitor.stop()
         if nginx:
             rows += nginx_rows(server, sources, repeat, workdir, direct)
-    rows.sort(key=lambda row: -row[0])  # stable: grouped by size, in run order
-    return rows, memory
+    return direct
 
 
 def nginx_rows(server, sources, repeat, workdir, direct):
@@ -366,11 +403,11 @@ class _NoMonitor:
 def print_report(rows, memory):
     """Print the throughput table and the memory table."""
     print()
-    print(f"{'size':>9}  {'operation':<26} {'MB/s':>8}  {'dcorlite/SeaweedFS':>18}"
+    print(f"{'size':>9}  {'operation':<30} {'MB/s':>8}  {'dcorlite/SeaweedFS':>18}"
           f"  {'behind nginx/direct':>19}")
     for size, label, rate, vs_s3, vs_direct in rows:
         shown = [f"{r:.2f}x" if r is not None else "" for r in (vs_s3, vs_direct)]
-        print(f"{size // MIB:>5} MiB  {label:<26} {rate:>8.1f}  {shown[0]:>18}  "
+        print(f"{size // MIB:>5} MiB  {label:<30} {rate:>8.1f}  {shown[0]:>18}  "
               f"{shown[1]:>19}")
     print()
     print("dcorlite server memory (MiB), in run order: idle RSS before the transfers, "
@@ -393,6 +430,9 @@ def parse_args():
     parser.add_argument("--nginx", action="store_true",
                         help="also measure through nginx with TLS and X-Accel-Redirect "
                              "(needs the Debian package nginx)")
+    parser.add_argument("--storage", choices=("file", "s3"), default="file",
+                        help="where dcorlite keeps the files: its local disk, or the "
+                             "benchmark's SeaweedFS (STORAGE_URL = 's3:')")
     parser.add_argument("--tmpdir", default=None,
                         help="where to create the temporary directory")
     args = parser.parse_args()
@@ -401,6 +441,8 @@ def parse_args():
                      "(dcorlite uploads larger files in several parts)")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.nginx and args.storage == "s3":
+        parser.error("--nginx measures X-Accel-Redirect, which serves local files only")
     return args
 
 
@@ -414,7 +456,8 @@ def main():
             print(f"writing {size // MIB} MiB of random bytes to {path}", flush=True)
             make_file(path, size)
             sources[size] = (path, *digests(path))
-        rows, memory = run(sources, args.repeat, workdir, nginx=args.nginx)
+        rows, memory = run(sources, args.repeat, workdir, nginx=args.nginx,
+                           storage=args.storage)
         print_report(rows, memory)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
