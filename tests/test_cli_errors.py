@@ -61,9 +61,9 @@ def broken_config(instance):
 
 
 def test_unknown_storage_scheme(instance):
-    line = error_line(run_cli(instance, "init", DCORLITE_STORAGE_URL="s3:"))
-    assert line == ("dcorlite: error: no storage backend for STORAGE_URL scheme 's3' "
-                    "(known: file)")
+    line = error_line(run_cli(instance, "init", DCORLITE_STORAGE_URL="ftp:"))
+    assert line == ("dcorlite: error: no storage backend for STORAGE_URL scheme 'ftp' "
+                    "(known: file, s3)")
 
 
 @pytest.mark.parametrize("command, user", [
@@ -108,11 +108,11 @@ def test_syntax_error_in_the_instance_config(instance, broken_config, args):
 
 
 def test_debug_option_shows_the_traceback(instance):
-    result = run_cli(instance, "--debug", "init", DCORLITE_STORAGE_URL="s3:")
+    result = run_cli(instance, "--debug", "init", DCORLITE_STORAGE_URL="ftp:")
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert result.stderr.rstrip().endswith(
-        "dcorlite.errors.StartupError: no storage backend for STORAGE_URL scheme 's3'")
+        "dcorlite.errors.StartupError: no storage backend for STORAGE_URL scheme 'ftp'")
 
 
 def test_debug_environment_shows_the_traceback_before_options_are_parsed(

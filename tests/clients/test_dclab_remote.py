@@ -26,24 +26,8 @@ def forget_dclab_keys():
 
 
 @pytest.fixture(autouse=True)
-def patient_basin_checks(monkeypatch):
-    """Give dclab's basin availability check three tries instead of one.
-
-    dclab allows a basin URL one second to answer, once. The server runs in a
-    process of its own (``app_served``), but on the 2-core CI machine, while
-    the suite's other work runs, a working server can still miss that second,
-    and the feature then goes missing for the dataset's lifetime.
-    """
-    from dclab.rtdc_dataset import fmt_http
-    original = fmt_http.is_url_available
-
-    def patient(url, ret_reason=False):
-        for _ in range(3):
-            available, reason = original(url, ret_reason=True)
-            if available:
-                break
-        return (available, reason) if ret_reason else available
-    monkeypatch.setattr(fmt_http, "is_url_available", patient)
+def patient_dclab(patient_basin_checks):
+    """Every test here reads basins from a server in another process (see the fixture)."""
 
 
 @pytest.fixture

@@ -69,19 +69,19 @@ def test_a_download_by_another_user_is_exported_with_user_address_and_resource(
 
 @pytest.mark.sqlite_only
 def test_dclab_opening_a_private_resource_records_its_user_once_per_basin(
-        app, live_server, shared, cli_runner, tmp_path):
+        app, shared, app_server, patient_basin_checks, cli_runner, tmp_path):
     owner, reader, dataset, resource = shared
     drain(app)
     APIHandler.api_keys.clear()
     try:
-        with dclab.new_dataset(resource.id, host=live_server.split("://")[1],
+        with dclab.new_dataset(resource.id, host=app_server.url.split("://")[1],
                                api_key=reader.token, use_ssl=False) as ds:
             assert len(ds["deform"][:]) == len(ds)
             ds["image"][0]
             ds["image"][len(ds) - 1]
     finally:
         APIHandler.api_keys.clear()
-    record.writer(app).flush()
+    app_server.stop()  # a clean stop writes the server's queued entries
     rows = export(cli_runner, tmp_path, "--user", "reader")
     basins = [r for r in rows if r["action"] == "basin"]
     assert basins and all(r["resource_id"] == resource.id for r in basins)
