@@ -175,12 +175,16 @@ def serve(state, host, port, threads, processes, listen_fd):
         click.echo(f"  {processes} server processes"
                    + (f", jobs in a worker process ({workers} at a time)." if workers else "."))
         sys.stdout.flush()
-        sock = supervisor.listening_socket(host, port)
+        sockets = supervisor.listening_sockets(host, port, processes)
         stop, settings = supervisor.start_shared_work(app)
+
+        def close_sockets():
+            for sock in sockets:
+                sock.close()
         try:
             supervisor.supervise(supervisor.children(
-                state.instance, sock, threads, processes, workers, dict(os.environ, **settings)),
-                app.config["SHUTDOWN_DRAIN_SECONDS"], on_stop=sock.close)
+                state.instance, sockets, threads, workers, dict(os.environ, **settings)),
+                app.config["SHUTDOWN_DRAIN_SECONDS"], on_stop=close_sockets)
         finally:
             stop.set()
         return

@@ -1,9 +1,10 @@
-"""``dcorlite serve --processes N``: N server processes on one socket, and a job worker.
+"""``dcorlite serve --processes N``: N server processes on one port, and a job worker.
 
 One Python process serves about one core's worth of requests (the
-interpreter lock). With ``--processes N`` this process opens the listening
-socket and starts N ``dcorlite serve`` processes that accept connections
-from it (the kernel hands each connection to one of them), and, unless
+interpreter lock). With ``--processes N`` this process opens N listening
+sockets on the port (``SO_REUSEPORT``: the kernel spreads the connections
+over them) and starts N ``dcorlite serve`` processes, each accepting
+connections from its own socket, and, unless
 ``JOBS_WORKERS`` is 0, one ``dcorlite worker`` that runs the background jobs,
 so that dclab's work never competes with requests for an interpreter.
 
@@ -18,7 +19,7 @@ supervising process: plugins start it in their ``supervise`` hook and return
 the settings that make the children leave it alone (the search plugin writes
 the index here). Otherwise this process only watches: a child that exits is
 started again after :data:`RESTART_DELAY` seconds. SIGTERM or SIGINT stops
-them all cleanly: this process closes its copy of the listening socket and
+them all cleanly: this process closes its copies of the listening sockets and
 passes SIGTERM on; each server process drains its requests and the worker
 finishes its jobs within ``SHUTDOWN_DRAIN_SECONDS`` (see
 :mod:`dcorlite.shutdown`); a child still running :data:`STOP_MARGIN` seconds
@@ -47,12 +48,30 @@ BACKLOG = 2048
 CLI = [sys.executable, "-c", "from dcorlite.cli import cli; cli()"]
 
 
-def listening_socket(host, port):
-    """A TCP socket listening on ``host:port`` that child processes can inherit."""
+def listening_sockets(host, port, count):
+    """``count`` TCP sockets listening on one ``host:port``, for child processes to inherit.
+
+    Each server process gets a socket of its own, all bound with
+    ``SO_REUSEPORT``, so that the kernel spreads new connections over the
+    processes evenly. On one shared socket the process that happens to be
+    awake accepts a whole burst (16 keep-alive clients were seen split 1:15),
+    and one process then serves nearly all of a keep-alive client's requests
+    while the other idles. Port 0 picks one free port for all of them.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
-    sock.set_inheritable(True)
-    return sock
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.create_server((host, port), family=family, backlog=BACKLOG,
+                                        reuse_port=True)
+            port = sock.getsockname()[1]
+            sock.set_inheritable(True)
+            sockets.append(sock)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 class Child:
@@ -81,8 +100,11 @@ def start_shared_work(app):
     return stop, {f"DCORLITE_{key}": json.dumps(value) for key, value in settings}
 
 
-def children(instance, sock, threads, processes, job_workers, env):
-    """The server processes (sharing ``sock``) and the job worker of one instance.
+def children(instance, sockets, threads, job_workers, env):
+    """The server processes (one per socket of ``sockets``) and the job worker of one instance.
+
+    A server process that is started again gets the same socket, whose
+    connections wait in its backlog meanwhile.
 
     :param env: environment of every child
     """
@@ -92,7 +114,7 @@ def children(instance, sock, threads, processes, job_workers, env):
                     base + ["serve", "--threads", str(threads),
                             "--listen-fd", str(sock.fileno())],
                     web_env, pass_fds=[sock.fileno()])
-              for i in range(processes)]
+              for i, sock in enumerate(sockets)]
     if job_workers:
         result.append(Child("job worker", base + ["worker", "--workers", str(job_workers)],
                             dict(env)))
@@ -104,7 +126,7 @@ def supervise(processes, drain_seconds, on_stop=None):
 
     :param drain_seconds: the children's ``SHUTDOWN_DRAIN_SECONDS``
     :param on_stop: called once the signal came, before the children are stopped
-        (``serve`` closes its listening socket there)
+        (``serve`` closes its listening sockets there)
     """
     stopping = []
 

@@ -101,13 +101,15 @@ def test_shared_work_settings_reach_the_children(app):
     try:
         assert env["DCORLITE_SEARCH_WRITES_INDEX"] == "false"
         assert env["DCORLITE_FIXITY_INTERVAL"] == "0"  # batches run in the supervisor
-        sock = supervisor.listening_socket("127.0.0.1", 0)
+        sockets = supervisor.listening_sockets("127.0.0.1", 0, 2)
         try:
-            children = supervisor.children("/inst", sock, 4, 2, 3, env)
-            assert [c.pass_fds for c in children] == [(sock.fileno(),)] * 2 + [()]
-            assert sock.get_inheritable()
+            children = supervisor.children("/inst", sockets, 4, 3, env)
+            assert [c.pass_fds for c in children] == [(s.fileno(),) for s in sockets] + [()]
+            assert all(s.get_inheritable() for s in sockets)
+            assert len({s.getsockname() for s in sockets}) == 1  # one port
         finally:
-            sock.close()
+            for sock in sockets:
+                sock.close()
     finally:
         stop.set()
     names = [c.name for c in children]
