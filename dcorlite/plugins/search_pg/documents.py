@@ -19,12 +19,17 @@ from ...loading import chunks, dataset_parts
 from ...models import Dataset
 from ...search import CheckReport
 from ...search_text import dataset_text, normalized_text, stemmed_words
-from .models import SearchDocument, SearchMeta
+from .models import SearchDocument, SearchValue
 
 #: PostgreSQL's limits of a tsvector: positions, positions per lexeme, bytes per lexeme
 MAX_POSITION = 16383
 MAX_POSITIONS = 256
 MAX_LEXEME_BYTES = 2046
+#: longest value (bytes of its JSON) kept in ``search_pg_value``: a btree index entry
+#: must stay below about 2,700 bytes; longer values are not searchable by field
+MAX_VALUE_BYTES = 1000
+#: the lists of a dataset that ``search_pg_value`` holds besides the dc:/sp: keys
+LISTS = ("tags", "groups", "res_format", "res_name")
 #: datasets per transaction of a rebuild
 BATCH = 200
 
@@ -55,57 +60,70 @@ def _scalar(value):
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def meta_values(resources):
-    """``{key: [value, …]}``: the distinct scalar ``dc:``/``sp:`` values of ``resources``.
+def _identity(value):
+    """Equal for values ``jsonb`` holds equal (``20`` and ``20.0``, not ``1`` and ``true``)."""
+    if isinstance(value, bool):
+        return ("boolean", value)
+    return ("number", float(value)) if isinstance(value, (int, float)) else ("string", value)
 
-    Values are told apart as JSON is (``20`` and ``20.0`` are two values, as
-    for the SQL search's facets), in the order of the resources.
+
+def field_values(parts):
+    """``{key: [value, …]}``: the distinct values of the lists and ``dc:``/``sp:`` keys.
+
+    ``dc:``/``sp:`` values are those of the resources that are strings, finite
+    numbers or booleans, in the order of the resources.
     """
-    meta = {}
+    resources = parts.resources
+    found = {"tags": list(parts.tags), "groups": [g.id for g in parts.collections],
+             "res_format": sorted({v for r in resources for v in (r.format, r.mimetype) if v}),
+             "res_name": [r.name for r in resources if r.name]}
     for res in resources:
         for key, value in sorted((res.extras or {}).items()):
             if key.startswith(("dc:", "sp:")) and _scalar(value):
-                values = meta.setdefault(key, {})
-                values.setdefault(json.dumps(value), value)
-    return {key: list(values.values()) for key, values in meta.items()}
+                found.setdefault(key, []).append(value)
+    distinct = {}
+    for key, values in found.items():
+        kept = {}
+        for value in values:
+            if len(json.dumps(value).encode()) <= MAX_VALUE_BYTES:
+                kept.setdefault(_identity(value), value)
+        if kept:
+            distinct[key] = list(kept.values())
+    return distinct
 
 
 def make(dataset, parts):
-    """``(document row, meta rows)`` of ``dataset`` as dicts for ``insert_many``.
+    """``(document row, value rows)`` of ``dataset`` as dicts for ``insert_many``.
 
     :param parts: the dataset's :class:`dcorlite.loading.DatasetParts`
     """
     text = dataset_text(dataset, parts)
-    fields = {"tags": parts.tags, "groups": [g.id for g in parts.collections],
-              "res_format": sorted({v for r in parts.resources
-                                    for v in (r.format, r.mimetype) if v}),
-              "res_name": [r.name for r in parts.resources if r.name]}
-    meta = meta_values(parts.resources)
+    values = field_values(parts)
     stems = tsvector_text(stemmed_words(text))
     words = tsvector_text(normalized_text(text).split())
-    content = json.dumps([stems, words, fields, meta], sort_keys=True)
+    content = json.dumps([stems, words, values], sort_keys=True)
     document = {"dataset_id": dataset.id, "revision": dataset.revision or 0,
-                "stems": stems, "words": words, "fields": json.dumps(fields),
+                "stems": stems, "words": words,
                 "fingerprint": hashlib.sha256(content.encode()).hexdigest()}
-    rows = [{"dataset_id": dataset.id, "key": key, "vals": json.dumps(values)}
-            for key, values in meta.items()]
+    rows = [{"key": key, "value": json.dumps(value), "dataset_id": dataset.id}
+            for key, found in values.items() for value in found]
     return document, rows
 
 
 def _replace(datasets, ids):
     """Delete the documents of ``ids``; write those of ``datasets`` (the ones that exist)."""
-    SearchMeta.delete().where(SearchMeta.dataset_id.in_(ids)).execute()
+    SearchValue.delete().where(SearchValue.dataset_id.in_(ids)).execute()
     SearchDocument.delete().where(SearchDocument.dataset_id.in_(ids)).execute()
     parts = dataset_parts(datasets, collaborators=False)
-    documents, meta = [], []
+    documents, values = [], []
     for dataset in datasets:
         document, rows = make(dataset, parts[dataset.id])
         documents.append(document)
-        meta += rows
+        values += rows
     if documents:
         SearchDocument.insert_many(documents).execute()
-    for first in range(0, len(meta), 1000):
-        SearchMeta.insert_many(meta[first:first + 1000]).execute()
+    for first in range(0, len(values), 1000):
+        SearchValue.insert_many(values[first:first + 1000]).execute()
 
 
 def write(dataset_id):
@@ -133,8 +151,10 @@ def rebuild(progress=None):
     with database.atomic():
         gone = SearchDocument.select(SearchDocument.dataset_id).where(
             SearchDocument.dataset_id.not_in(Dataset.select(Dataset.id)))
-        SearchMeta.delete().where(SearchMeta.dataset_id.in_(gone)).execute()
+        SearchValue.delete().where(SearchValue.dataset_id.in_(gone)).execute()
         SearchDocument.delete().where(SearchDocument.dataset_id.in_(gone)).execute()
+    # fresh statistics at once, so that the next searches are planned for the new rows
+    database.execute_sql("ANALYZE search_pg_document, search_pg_value")
     return count
 
 

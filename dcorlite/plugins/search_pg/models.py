@@ -1,14 +1,16 @@
 """The tables of the PostgreSQL search backend (made by ``migrations/0001_documents.py``).
 
 ``search_pg_document`` holds one row per dataset: its free text as two
-``tsvector`` columns (stemmed words; words without punctuation) with GIN
-indexes, its multi-valued exact fields (tags, collections, resource formats
-and names) as ``jsonb`` with a GIN index, the dataset revision it was made
-from and a fingerprint of its content. ``search_pg_meta`` holds one row per
-dataset and ``dc:``/``sp:`` key: the distinct values of that key among the
-dataset's resources as a ``jsonb`` array, indexed by key. Everything else
-(state, visibility, circle, dates, titles) is read from the ``dataset``
-table itself.
+``tsvector`` columns with GIN indexes (stemmed words; words without
+punctuation), the dataset revision it was made from and a fingerprint of
+the whole document. ``search_pg_value`` holds one row per dataset, field and
+value for the multi-valued fields: every ``dc:``/``sp:`` key of the
+resources, ``tags``, ``groups`` (collection ids), ``res_format`` and
+``res_name``, the value as ``jsonb`` (a string, number or boolean). Its
+primary key ``(key, value, dataset_id)`` serves equality (one index lookup),
+ranges (jsonb orders numbers as numbers) and facets (an index-only scan of
+the key). Everything else (state, visibility, circle, dates, titles) is read
+from the ``dataset`` table itself.
 """
 import peewee as pw
 
@@ -28,26 +30,25 @@ class _JSONB(pw.Field):
 
 
 class SearchDocument(BaseModel):
-    """What searches match one dataset on, beyond the columns of its row."""
+    """The free text of one dataset."""
 
     dataset_id = pw.CharField(primary_key=True)
     revision = pw.IntegerField()
     stems = _TSVector()
     words = _TSVector()
-    fields = _JSONB()
     fingerprint = pw.CharField()
 
     class Meta:
         table_name = "search_pg_document"
 
 
-class SearchMeta(BaseModel):
-    """The values of one ``dc:``/``sp:`` key among one dataset's resources."""
+class SearchValue(BaseModel):
+    """One value of one multi-valued field of one dataset."""
 
-    dataset_id = pw.CharField()
     key = pw.TextField()
-    vals = _JSONB()
+    value = _JSONB()
+    dataset_id = pw.CharField()
 
     class Meta:
-        table_name = "search_pg_meta"
-        primary_key = pw.CompositeKey("dataset_id", "key")
+        table_name = "search_pg_value"
+        primary_key = pw.CompositeKey("key", "value", "dataset_id")

@@ -1,11 +1,12 @@
 """The one translation of :mod:`dcorlite.query` trees into conditions on the search documents.
 
-Conditions are peewee expressions over ``dataset`` joined with
-``search_pg_document``. Free text is matched like the Whoosh index matches
-it (:mod:`dcorlite.search_text`): the stemmed words as a phrase in ``stems``
-or the words without punctuation as a phrase in ``words``, through the GIN
-indexes of those ``tsvector`` columns; exact multi-valued fields through the
-GIN index of ``fields``; ``dc:``/``sp:`` fields through ``search_pg_meta``.
+Conditions are peewee expressions over ``dataset`` (joined with
+``search_pg_document`` for free text). Free text is matched like the Whoosh
+index matches it (:mod:`dcorlite.search_text`): the stemmed words as a
+phrase in ``stems`` or the words without punctuation as a phrase in
+``words``, through the GIN indexes of those ``tsvector`` columns. Tags,
+collections, resource formats and names and ``dc:``/``sp:`` fields are
+subqueries on ``search_pg_value`` through its key ``(key, value, dataset_id)``.
 """
 import functools
 import json
@@ -18,7 +19,7 @@ from ... import query as qp
 from ... import search_text
 from ...errors import SearchError
 from ...models import Dataset, Group, User
-from .models import SearchDocument, SearchMeta
+from .models import SearchDocument, SearchValue
 
 TRUE = pw.SQL("TRUE")
 FALSE = pw.SQL("FALSE")
@@ -27,7 +28,7 @@ FALSE = pw.SQL("FALSE")
 _COLUMNS = {"id": Dataset.id, "name": Dataset.name, "state": Dataset.state,
             "owner_org": Dataset.owner_org, "creator_user_id": Dataset.creator,
             "license_id": Dataset.license_id, "title": Dataset.title}
-#: ``field:value`` on a list in the document's ``fields``
+#: ``field:value`` on a list in ``search_pg_value``
 _LISTS = ("tags", "res_format", "res_name")
 _DATES = {"metadata_modified": Dataset.modified, "metadata_created": Dataset.created}
 
@@ -50,25 +51,12 @@ def _like_pattern(wildcard):
     return escaped.replace("*", "%").replace("?", "_")
 
 
-def _regex(wildcard):
-    """An anchored regular expression of a ``*``/``?`` wildcard."""
-    parts = {"*": ".*", "?": "."}
-    return "^" + "".join(parts.get(c, re.escape(c)) for c in wildcard) + "$"
+def _jsonb(value):
+    return pw.Cast(pw.Value(json.dumps(value)), "jsonb")
 
 
-def _jsonpath_string(text):
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _path_exists(column, path, variables=None):
-    args = [column, pw.Cast(pw.Value(path), "jsonpath")]
-    if variables is not None:
-        args.append(pw.Cast(pw.Value(json.dumps(variables)), "jsonb"))
-    return pw.fn.jsonb_path_exists(*args)
-
-
-def _contains(column, value):
-    return pw.Expression(column, "@>", pw.Cast(pw.Value(json.dumps(value)), "jsonb"))
+_TYPE = pw.fn.jsonb_typeof(SearchValue.value)
+_TEXT = pw.Expression(SearchValue.value, "#>>", pw.SQL("'{}'"))  # a scalar as text
 
 
 def text_queries(text):
@@ -100,11 +88,6 @@ def _exact(column, value):
     return column == value
 
 
-def _in_list(name, value):
-    if "*" in value or "?" in value:
-        path = f"$.{name}[*] ? (@ like_regex {_jsonpath_string(_regex(value))} flag \"s\")"
-        return _path_exists(SearchDocument.fields, path)
-    return _contains(SearchDocument.fields, {name: [value]})
 
 
 def _any(conditions):
@@ -118,23 +101,28 @@ def _group_ids(value, organizations_only):
     return [row[0] for row in query.tuples()]
 
 
-def _with_meta(key, condition):
-    """Datasets having values of ``dc:``/``sp:`` field ``key`` that meet ``condition``."""
-    found = SearchMeta.select(SearchMeta.dataset_id).where(SearchMeta.key == key)
+def _with_value(key, condition):
+    """Datasets with a value of ``key`` (a list or a ``dc:``/``sp:`` key) meeting ``condition``."""
+    found = SearchValue.select(SearchValue.dataset_id).where(SearchValue.key == key)
     return Dataset.id.in_(found.where(condition) if condition is not None else found)
 
 
+def _in_list(name, value):
+    if "*" in value or "?" in value:
+        return _with_value(name, _TEXT % _like_pattern(value))
+    return _with_value(name, SearchValue.value == _jsonb(value))
+
+
 def _meta_term(key, value):
-    if "*" in value or "?" in value:  # strings only, as the SQL search
-        path = f"$[*] ? (@ like_regex {_jsonpath_string(_regex(value))} flag \"s\")"
-        return _with_meta(key, _path_exists(SearchMeta.vals, path))
+    if "*" in value or "?" in value:  # text values only, as the SQL search
+        return _with_value(key, (_TYPE == "string") & (_TEXT % _like_pattern(value)))
     options = [value]
     number = qp.as_number(value)
     if number is not None:
-        options.append(number)
+        options.append(number)  # jsonb compares numbers as numbers: 20 = 20.0
     if value in ("true", "false"):
         options.append(value == "true")
-    return _with_meta(key, _any([_contains(SearchMeta.vals, [v]) for v in options]))
+    return _with_value(key, SearchValue.value.in_([_jsonb(v) for v in options]))
 
 
 def _meta_range(node):
@@ -144,14 +132,16 @@ def _meta_range(node):
     if not numeric:  # dates and times in ISO form sort like text
         low, high = node.low, node.high
     if low is None and high is None:
-        return _with_meta(node.field, None)
-    tests, variables = [], {}
-    for name, bound, op in (("low", low, ">"), ("high", high, "<")):
-        if bound is not None:
-            tests.append(f"@ {op}{'=' if node.inclusive else ''} ${name}")
-            variables[name] = bound
-    path = f"$[*] ? ({' && '.join(tests)})"  # a string never compares with a number
-    return _with_meta(node.field, _path_exists(SearchMeta.vals, path, variables))
+        return _with_value(node.field, None)
+    # jsonb orders by type first, so each bound stays within numbers (or strings)
+    condition = _TYPE == ("number" if numeric else "string")
+    if low is not None:
+        condition &= (SearchValue.value >= _jsonb(low)) if node.inclusive else (
+            SearchValue.value > _jsonb(low))
+    if high is not None:
+        condition &= (SearchValue.value <= _jsonb(high)) if node.inclusive else (
+            SearchValue.value < _jsonb(high))
+    return _with_value(node.field, condition)
 
 
 def _term(field, value):
@@ -164,8 +154,9 @@ def _term(field, value):
     if field == "organization":
         return _any([Dataset.owner_org == gid for gid in _group_ids(value, True)])
     if field == "groups":
-        return _any([_contains(SearchDocument.fields, {"groups": [gid]})
-                     for gid in _group_ids(value, False)])
+        ids = _group_ids(value, False)
+        return _with_value("groups", SearchValue.value.in_([_jsonb(i) for i in ids])) \
+            if ids else FALSE
     if field in ("capacity", "private"):
         return Dataset.private == (value.lower() in ("private", "true"))
     if field in _DATES:
@@ -227,3 +218,16 @@ def scored_texts(node):
     if isinstance(node, (qp.And, qp.Or)):
         return [text for child in node.children for text in scored_texts(child)]
     return []
+
+
+def needs_document(node):
+    """True if the condition of ``node`` reads ``search_pg_document`` (else a join is waste)."""
+    if isinstance(node, qp.Text):
+        return True
+    if isinstance(node, qp.Term):
+        return node.value != "*" and node.field == "text"
+    if isinstance(node, (qp.And, qp.Or)):
+        return any(needs_document(child) for child in node.children)
+    if isinstance(node, qp.Not):
+        return needs_document(node.child)
+    return False

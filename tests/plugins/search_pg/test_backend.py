@@ -14,7 +14,7 @@ from dcorlite.plugins import search_pg
 from dcorlite.plugins.ckan_api import search_sql
 from dcorlite.plugins.search.pending import SearchPending
 from dcorlite.plugins.search_pg import searching
-from dcorlite.plugins.search_pg.models import SearchDocument, SearchMeta
+from dcorlite.plugins.search_pg.models import SearchDocument, SearchValue
 
 postgresql_backend = pytest.mark.search_backends("postgresql")
 
@@ -107,7 +107,7 @@ def test_stale_documents_leave_searches_to_sql_until_reindex(
     circle = make_circle(owner, name="lab")
     for word in ("Marble", "Slate"):
         make_dataset(owner, circle, title=f"{word} cells")
-    SearchMeta.delete().execute()
+    SearchValue.delete().execute()
     SearchDocument.delete().execute()
     monkeypatch.setattr(search_pg, "RECHECK_SECONDS", 0)
     client = another_app(app_config).test_client()

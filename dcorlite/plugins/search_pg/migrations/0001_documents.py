@@ -13,18 +13,15 @@ STATEMENTS = (
         revision INTEGER NOT NULL,
         stems TSVECTOR NOT NULL,
         words TSVECTOR NOT NULL,
-        fields JSONB NOT NULL,
         fingerprint VARCHAR(64) NOT NULL)""",
     "CREATE INDEX search_pg_document_stems ON search_pg_document USING GIN (stems)",
     "CREATE INDEX search_pg_document_words ON search_pg_document USING GIN (words)",
-    "CREATE INDEX search_pg_document_fields ON search_pg_document "
-    "USING GIN (fields jsonb_path_ops)",
-    """CREATE TABLE search_pg_meta (
-        dataset_id VARCHAR(255) NOT NULL,
+    """CREATE TABLE search_pg_value (
         key TEXT NOT NULL,
-        vals JSONB NOT NULL,
-        PRIMARY KEY (dataset_id, key))""",
-    "CREATE INDEX search_pg_meta_key ON search_pg_meta (key, dataset_id)",
+        value JSONB NOT NULL,
+        dataset_id VARCHAR(255) NOT NULL,
+        PRIMARY KEY (key, value, dataset_id))""",
+    "CREATE INDEX search_pg_value_dataset ON search_pg_value (dataset_id)",
 )
 
 
