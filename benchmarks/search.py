@@ -227,8 +227,15 @@ def switched_to_sql(backend):
     """Make the backend leave every search to the SQL search; return a function undoing it."""
     if backend == "postgresql":
         from dcorlite.plugins.search_pg import searching
-        searching.search, saved = (lambda query, user: None), searching.search
-        return lambda: setattr(searching, "search", saved)
+        from dcorlite.plugins.search_pg.results import ResultCache
+        from flask import current_app
+        state = current_app.extensions["dcorlite"]
+        saved = searching.search, state["search_pg_results"]
+        searching.search, state["search_pg_results"] = (lambda q, u: None), ResultCache(0)
+
+        def restore():
+            searching.search, state["search_pg_results"] = saved
+        return restore
     from dcorlite.plugins.search import index
 
     def unavailable(*args):
@@ -272,13 +279,16 @@ def main():
                         help="SEARCH_BACKEND; postgresql runs on a fresh schema of "
                              "--postgres-url, whoosh on SQLite")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--results-cache", type=int, default=1024,
+                        help="SEARCH_PG_RESULTS_CACHE (0: every search computed afresh)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="dcorlite-search-bench-")
     try:
         if args.backend == "postgresql":
             with postgres_schema(args.postgres_url) as url:
                 app = harness.in_process_app(folder, DATABASE_URL=url,
-                                             SEARCH_BACKEND="postgresql")
+                                             SEARCH_BACKEND="postgresql",
+                                             SEARCH_PG_RESULTS_CACHE=args.results_cache)
                 indexed, sql = run(app, args)
         else:
             indexed, sql = run(harness.in_process_app(folder), args)

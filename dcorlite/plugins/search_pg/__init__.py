@@ -19,7 +19,7 @@ import time
 from ... import hookimpl
 from ...jobs.runner import own_connection
 from ...search import backend
-from . import documents, searching
+from . import documents, results, searching
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,17 @@ def _freshness(app=None):
 
 
 @hookimpl
+def config_defaults():
+    """Settings of the PostgreSQL search backend (see docs/configuration.md)."""
+    return {"SEARCH_PG_RESULTS_CACHE": 1024}   # search results kept per process (0: none)
+
+
+def _results(app=None):
+    from flask import current_app
+    return (app or current_app).extensions["dcorlite"]["search_pg_results"]
+
+
+@hookimpl
 def register_migrations():
     """The tables ``search_pg_document`` and ``search_pg_meta`` (PostgreSQL only)."""
     return ("search_pg", MIGRATIONS)
@@ -80,6 +91,8 @@ def app_ready(app):
     if not _active(app):
         return
     freshness = app.extensions["dcorlite"]["search_pg_freshness"] = _Freshness()
+    app.extensions["dcorlite"]["search_pg_results"] = results.ResultCache(
+        int(app.config["SEARCH_PG_RESULTS_CACHE"]))
     with app.app_context(), own_connection():
         freshness.look()
 
@@ -89,7 +102,7 @@ def search_datasets(query, user):
     """Answer from the documents; None (SQL search) while they are stale."""
     if not _active() or not _freshness().current():
         return None
-    return searching.search(query, user)
+    return _results().get(query, user, lambda: searching.search(query, user))
 
 
 @hookimpl

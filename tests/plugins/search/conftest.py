@@ -4,6 +4,7 @@ import pytest
 from dcorlite.plugins.ckan_api import search_sql
 from dcorlite.plugins.search import index, search_index
 from dcorlite.plugins.search_pg import searching
+from dcorlite.plugins.search_pg.results import ResultCache
 
 
 @pytest.fixture
@@ -15,11 +16,13 @@ def index_only(monkeypatch):
 
 
 @pytest.fixture
-def switch_off_backend(monkeypatch, search_backend):
+def switch_off_backend(app, monkeypatch, search_backend):
     """``switch_off_backend()``: from then on the configured backend leaves searches to SQL."""
     def switch_off():
         if search_backend == "postgresql":
             monkeypatch.setattr(searching, "search", lambda query, user: None)
+            monkeypatch.setitem(app.extensions["dcorlite"], "search_pg_results",
+                                ResultCache(0))  # nor answer from results kept before
             return
 
         def unavailable(*args):

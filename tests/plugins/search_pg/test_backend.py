@@ -119,3 +119,29 @@ def test_stale_documents_leave_searches_to_sql_until_reindex(
     assert SearchDocument.select().count() == Dataset.select().count() == 2
     assert _titles(client, "cells") == ["Marble cells", "Slate cells"]
     assert answered_by() == ["postgresql"]
+
+
+@postgresql_backend
+def test_kept_results_last_until_a_change(app, api, make_user, make_circle, make_dataset,
+                                          answered_by):
+    """Identical searches are answered from the kept result until a write, a membership
+    or a circle's name changes what they would find."""
+    from dcorlite import groups
+    from dcorlite.models import Group
+    owner, member = make_user("owner"), make_user("member")
+    circle = make_circle(owner, name="lab")
+    make_dataset(owner, circle, title="Quartz beads", private=True)
+    client = app.test_client()
+    find = {"fq": "organization:lab", "include_private": "true"}
+    assert _titles(client, "*:*", member, **find) == []
+    assert _titles(client, "*:*", member, **find) == []
+    assert answered_by() == ["postgresql"]  # the second from the kept result
+    groups.set_member(circle, member, "member")
+    assert _titles(client, "*:*", member, **find) == ["Quartz beads"]
+    assert answered_by() == ["postgresql"]
+    make_dataset(owner, circle, title="Slate beads", private=True)
+    assert _titles(client, "*:*", member, **find) == ["Quartz beads", "Slate beads"]
+    assert answered_by() == ["postgresql"]
+    Group.update(name="lab-renamed").where(Group.id == circle.id).execute()
+    assert _titles(client, "*:*", member, **find) == []
+    assert answered_by() == ["postgresql"]
