@@ -16,6 +16,8 @@ import os
 import threading
 import time
 
+from flask import current_app
+
 from ... import hookimpl
 from ...jobs.runner import own_connection
 from ...search import backend
@@ -64,7 +66,6 @@ class _Freshness:
 
 
 def _freshness(app=None):
-    from flask import current_app
     return (app or current_app).extensions["dcorlite"]["search_pg_freshness"]
 
 
@@ -75,13 +76,15 @@ def config_defaults():
 
 
 def _results(app=None):
-    from flask import current_app
     return (app or current_app).extensions["dcorlite"]["search_pg_results"]
 
 
 @hookimpl
 def register_migrations():
-    """The tables ``search_pg_document`` and ``search_pg_meta`` (PostgreSQL only)."""
+    """Tables ``search_pg_document``, ``search_pg_value``, counter ``search_pg_groups``.
+
+    PostgreSQL only: on SQLite the migrations are recorded and make nothing.
+    """
     return ("search_pg", MIGRATIONS)
 
 

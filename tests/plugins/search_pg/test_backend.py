@@ -31,7 +31,7 @@ def test_setting_is_checked_at_start_up(tmp_path, app_config, value, message):
 @pytest.mark.sqlite_only
 def test_no_tables_on_sqlite(app):
     from dcorlite.db import database
-    assert not {"search_pg_document", "search_pg_meta"} & set(database.get_tables())
+    assert not {"search_pg_document", "search_pg_value"} & set(database.get_tables())
 
 
 @pytest.fixture
