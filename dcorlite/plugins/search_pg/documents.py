@@ -28,8 +28,6 @@ MAX_LEXEME_BYTES = 2046
 #: longest value (bytes of its JSON) kept in ``search_pg_value``: a btree index entry
 #: must stay below about 2,700 bytes; longer values are not searchable by field
 MAX_VALUE_BYTES = 1000
-#: the lists of a dataset that ``search_pg_value`` holds besides the dc:/sp: keys
-LISTS = ("tags", "groups", "res_format", "res_name")
 #: datasets per transaction of a rebuild
 BATCH = 200
 
