@@ -1,6 +1,7 @@
-"""``package_search`` latency: the Whoosh index versus the SQL search, same database, same run.
+"""``package_search`` latency: a search backend versus the SQL search, same database, same run.
 
-One run, in a temporary directory that is removed at the end (SQLite):
+One run, in a temporary directory that is removed at the end (SQLite; with
+``--backend postgresql``, a fresh schema on a PostgreSQL server, dropped at the end):
 
 1. ``--datasets`` datasets (default 10,000) with 5 resources each (4 ``.rtdc``
    measurements whose ``dc:`` metadata is modelled on a real dcnum file, with
@@ -9,8 +10,9 @@ One run, in a temporary directory that is removed at the end (SQLite):
    collections, a third of them private, one in ten a draft, with tags,
    collaborators and titles from a small vocabulary; written straight into
    the database (no files);
-2. a full index build (what ``dcorlite search reindex`` does, with its
-   default number of writer processes), timed;
+2. a full build of the search documents (what ``dcorlite search reindex``
+   does: the Whoosh index with its default number of writer processes, or the
+   PostgreSQL backend's documents), timed;
 3. four kinds of ``package_search`` through the Flask test client, ``--repeat``
    requests each, rotating between an anonymous caller, a circle member and a
    sysadmin (``include_private=true`` when logged in, as DCOR-Aid sends it),
@@ -22,15 +24,16 @@ One run, in a temporary directory that is removed at the end (SQLite):
    - faceted: ``q=*:*`` with 7 facet fields (organization, tags, license,
      format, channel width, flow rate, sample type)
 
-   first answered by the index, then by the SQL search on the same database
-   (index switched off). Prints p50/p99 in milliseconds and SQL/index ratios.
+   first answered by the backend, then by the SQL search on the same database
+   (backend switched off). Prints p50/p99 in milliseconds and SQL/index ratios.
    One more line shows DCOR-Aid's page size (``rows=1000``) for the circle query.
 
 Usage::
 
-    python benchmarks/search.py [--datasets 10000] [--repeat 100]
+    python benchmarks/search.py [--datasets 10000] [--repeat 100] [--backend postgresql]
 """
 import argparse
+import contextlib
 import datetime
 import logging
 import random
@@ -201,50 +204,104 @@ def run_kinds(client, callers, repeat, seed):
             for name, make in kinds.items()}
 
 
+@contextlib.contextmanager
+def postgres_schema(url):
+    """A fresh schema on the PostgreSQL server at ``url``; yields a URL that uses it."""
+    import psycopg2
+    from psycopg2.extensions import parse_dsn
+    schema = "bench_" + uuid.uuid4().hex[:12]
+    conn = psycopg2.connect(**parse_dsn(url))
+    conn.autocommit = True
+    conn.cursor().execute(f"CREATE SCHEMA {schema}")
+    try:
+        sep = "&" if "?" in url else "?"
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        from dcorlite.db import dispose
+        dispose()
+        conn.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
+        conn.close()
+
+
+def switched_to_sql(backend):
+    """Make the backend leave every search to the SQL search; return a function undoing it."""
+    if backend == "postgresql":
+        from dcorlite.plugins.search_pg import searching
+        from dcorlite.plugins.search_pg.results import ResultCache
+        from flask import current_app
+        state = current_app.extensions["dcorlite"]
+        saved = searching.search, state["search_pg_results"]
+        searching.search, state["search_pg_results"] = (lambda q, u: None), ResultCache(0)
+
+        def restore():
+            searching.search, state["search_pg_results"] = saved
+        return restore
+    from dcorlite.plugins.search import index
+
+    def unavailable(*args):
+        raise index.IndexUnavailable("benchmark: SQL search")
+    index.search, saved = unavailable, index.search
+    logging.getLogger("dcorlite.plugins.search").setLevel(logging.CRITICAL)
+    return lambda: setattr(index, "search", saved)
+
+
+def run(app, args):
+    """Populate, build the documents as ``dcorlite search reindex`` does, time both searches."""
+    from dcorlite.plugins.tokens import logic as tokens
+    with app.app_context():
+        start = time.perf_counter()
+        users = populate(args.datasets, random.Random(1))
+        print(f"{args.datasets} datasets with {5 * args.datasets} resources written "
+              f"in {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        count = app.extensions["dcorlite"]["pm"].hook.search_rebuild(
+            app=app, progress=None, processes=None)
+        print(f"{args.backend} documents of {count} datasets built ('dcorlite search "
+              f"reindex'): {time.perf_counter() - start:.1f} s")
+        callers = [None, tokens.create_token(users[5], "b"),
+                   tokens.create_token(users[-1], "b")]
+        client = app.test_client()
+        client.get("/api/3/action/package_search")  # open the searcher once
+        indexed = run_kinds(client, callers, args.repeat, seed=2)
+        restore = switched_to_sql(args.backend)
+        try:
+            sql = run_kinds(client, callers, args.repeat, seed=2)
+        finally:
+            restore()
+    return indexed, sql
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=100)
+    parser.add_argument("--backend", choices=("whoosh", "postgresql"), default="whoosh",
+                        help="SEARCH_BACKEND; postgresql runs on a fresh schema of "
+                             "--postgres-url, whoosh on SQLite")
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--results-cache", type=int, default=1024,
+                        help="SEARCH_PG_RESULTS_CACHE (0: every search computed afresh)")
     args = parser.parse_args()
-    from dcorlite.plugins.search import index, search_index
-    from dcorlite.plugins.tokens import logic as tokens
     folder = tempfile.mkdtemp(prefix="dcorlite-search-bench-")
     try:
-        app = harness.in_process_app(folder)
-        with app.app_context():
-            start = time.perf_counter()
-            users = populate(args.datasets, random.Random(1))
-            print(f"{args.datasets} datasets with {5 * args.datasets} resources written "
-                  f"in {time.perf_counter() - start:.1f} s")
-            the_index = search_index(app)
-            processes = the_index.default_processes()
-            start = time.perf_counter()
-            the_index.rebuild(processes=processes)
-            print(f"index build ({processes} writer processes, as 'dcorlite search "
-                  f"reindex'): {time.perf_counter() - start:.1f} s")
-            callers = [None, tokens.create_token(users[5], "b"),
-                       tokens.create_token(users[-1], "b")]
-            client = app.test_client()
-            client.get("/api/3/action/package_search")  # open the searcher once
-            indexed = run_kinds(client, callers, args.repeat, seed=2)
-
-            def unavailable(*args):
-                raise index.IndexUnavailable("benchmark: SQL search")
-            index.search, saved = unavailable, index.search
-            logging.getLogger("dcorlite.plugins.search").setLevel(logging.CRITICAL)
-            try:
-                sql = run_kinds(client, callers, args.repeat, seed=2)
-            finally:
-                index.search = saved
+        if args.backend == "postgresql":
+            with postgres_schema(args.postgres_url) as url:
+                app = harness.in_process_app(folder, DATABASE_URL=url,
+                                             SEARCH_BACKEND="postgresql",
+                                             SEARCH_PG_RESULTS_CACHE=args.results_cache)
+                indexed, sql = run(app, args)
+        else:
+            indexed, sql = run(harness.in_process_app(folder), args)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"{'query':<26} {'index p50':>10} {'p99':>8} {'SQL p50':>10} {'p99':>8} "
-          f"{'SQL/index p50':>14}")
+    label = "index" if args.backend == "whoosh" else "pg"
+    print(f"{'query':<26} {label + ' p50':>10} {'p99':>8} {'SQL p50':>10} {'p99':>8} "
+          f"{'SQL/' + label + ' p50':>14}")
     for name, (p50, p99) in indexed.items():
         s50, s99 = sql[name]
         print(f"{name:<26} {p50:>7.1f} ms {p99:>5.1f} ms {s50:>7.1f} ms {s99:>5.1f} ms "
               f"{s50 / p50:>13.1f}×")
-    print("target: index p50 <= 30 ms and p99 <= 150 ms for the first four kinds")
+    print(f"target: {label} p50 <= 30 ms and p99 <= 150 ms for the first four kinds")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import host
 from .config import early_config, load_config
-from .db import database, init_db, migrate
+from .db import database, init_db, is_postgresql, migrate
 from .identity import instance_secret
 from .jobs.ordering import order_jobs
 from .jobs.queue import make_huey
 from .plugins import get_plugin_manager
+from .search import check_backend
 from .storage import make_storage
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def _configure_plugins(app, config, plugins):
 
 def _configure_database(app):
     init_db(app)
+    check_backend(app.config, is_postgresql())
     migrate(host.collect("register_migrations", app=app, single=True))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app)

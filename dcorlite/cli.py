@@ -15,6 +15,7 @@ import warnings
 import click
 
 from . import __version__, cli_errors
+from .search_commands import search_group
 
 DEBUG_ENV = "DCORLITE_DEBUG"
 
@@ -128,6 +129,9 @@ def cli(ctx, instance):
     """dcorlite: a self-contained repository for deformability cytometry data."""
     ctx.obj = CliState(instance)
     ctx.call_on_close(ctx.obj.close)
+
+
+cli.add_command(search_group)
 
 
 @cli.command()

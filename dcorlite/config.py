@@ -27,6 +27,10 @@ DEFAULTS = {
     "LOAD_ENTRY_POINTS": True,
     "TRACE_PLUGINS": False,
     "DATASET_CACHE_SIZE": 2000,     # dataset dicts kept per process (0: none)
+    # What answers package_search: "whoosh" (plugin search, an index folder on
+    # this host) or "postgresql" (plugin search_pg, in the database; any number
+    # of hosts). See docs/architecture.md, "Choosing the search backend".
+    "SEARCH_BACKEND": "whoosh",
     # Octal umask of everything the instance creates: 077 gives files 0600 and
     # folders 0700, since the data may be patients'.
     "UMASK": "077",

@@ -154,7 +154,28 @@ def search_datasets(query, user):
     ``query`` is a :class:`dcorlite.search.SearchQuery` (parsed ``q``/``fq``,
     paging, sort, flags); ``user`` the caller or None. The first non-None answer
     wins. Implemented by: search (Whoosh index; None while it is unusable),
-    ckan_api (SQL fallback, ``trylast``).
+    search_pg (PostgreSQL full-text search), ckan_api (SQL fallback, ``trylast``).
+    """
+
+
+@hookspec(firstresult=True)
+def search_rebuild(app, progress, processes):
+    """Rebuild every dataset's search document from the database; return how many.
+
+    Called by ``dcorlite search reindex``. Answered by the plugin of the
+    configured ``SEARCH_BACKEND`` (the others return None). ``progress`` is
+    called with the number of datasets done after each batch; ``processes`` is
+    the number of writer processes asked for (None: the backend's default).
+    Implemented by: search, search_pg.
+    """
+
+
+@hookspec(firstresult=True)
+def search_check(app):
+    """Compare the search documents with the database; return a ``dcorlite.search.CheckReport``.
+
+    Called by ``dcorlite search check``; answered like :func:`search_rebuild`.
+    Implemented by: search, search_pg.
     """
 
 
@@ -218,19 +239,21 @@ def admin_status(app):
 # -- inside a write transaction ---------------------------------------------
 
 @hookspec
-def dataset_written(dataset_id):
+def dataset_written(dataset_id, background):
     """A change of dataset ``dataset_id`` was written and is about to be committed.
 
     Called inside the transaction that creates, changes (fields, state,
     resources, collections, collaborators), deletes or purges the dataset, so
     whatever the implementation writes to the database commits or rolls back
     together with the change: the place for an outbox row that says "derived
-    data of this dataset must be brought up to date". Keep it to a quick
-    insert; an exception rolls the change back. Example::
+    data of this dataset must be brought up to date". Keep it quick; an
+    exception rolls the change back. ``background`` is True for the results of
+    background jobs (``dc:`` metadata), False for a client's write. Example::
 
         Outbox.insert(dataset_id=dataset_id).execute()
 
-    Implemented by: search (marks the dataset for indexing).
+    Implemented by: search (marks the dataset for indexing), search_pg (writes
+    the dataset's search document).
     """
 
 

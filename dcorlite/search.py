@@ -7,9 +7,14 @@ plugins answer it through the ``search_datasets`` hook with a
 import dataclasses
 import json
 
+from flask import current_app
+
 from . import query as qparse
 from . import validation
-from .errors import SearchQueryError, ValidationError
+from .errors import SearchQueryError, StartupError, ValidationError
+
+#: the values of ``SEARCH_BACKEND``, with the database each one needs (None: any)
+BACKENDS = {"whoosh": None, "postgresql": "PostgreSQL"}
 
 ROWS_DEFAULT = 10
 ROWS_MAX = 1000
@@ -44,6 +49,41 @@ class SearchResult:
     count: int
     ids: list
     facets: dict = dataclasses.field(default_factory=dict)  # {field: {value: count}}
+
+
+@dataclasses.dataclass
+class CheckReport:
+    """Differences between a search backend's documents and the database."""
+
+    missing: list = dataclasses.field(default_factory=list)    # in the DB, no document
+    extra: list = dataclasses.field(default_factory=list)      # a document, not in the DB
+    outdated: list = dataclasses.field(default_factory=list)   # made from older data
+    error: str = ""                                            # documents unreadable
+
+    @property
+    def consistent(self):
+        """True if every dataset has a current document and no document is left over."""
+        return not (self.missing or self.extra or self.outdated or self.error)
+
+
+def backend(app=None):
+    """The ``SEARCH_BACKEND`` of ``app`` (default: the current app)."""
+    return (app or current_app).config["SEARCH_BACKEND"]
+
+
+def check_backend(config, on_postgresql):
+    """Refuse to start with an unknown ``SEARCH_BACKEND`` or one the database cannot run.
+
+    :param on_postgresql: the database is PostgreSQL
+    :raises StartupError: naming the setting and what it needs
+    """
+    value = config.get("SEARCH_BACKEND")
+    if value not in BACKENDS:
+        raise StartupError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, "
+                           f"not {value!r}")
+    if BACKENDS[value] == "PostgreSQL" and not on_postgresql:
+        raise StartupError(f"SEARCH_BACKEND={value} needs a PostgreSQL database; "
+                           f"DATABASE_URL names another one")
 
 
 def _parse_sort(text):

@@ -510,6 +510,51 @@ def test_hook_search_datasets(make_app, make_user, make_circle, make_dataset):
     assert index.asked[-1][1] is None
 
 
+class OwnSearchCommands:
+    """Answers ``dcorlite search reindex|check`` in place of the configured backend."""
+
+    def __init__(self):
+        self.asked = []
+
+    @hookimpl
+    def search_rebuild(self, app, progress, processes):
+        self.asked.append(("rebuild", app, processes))
+        progress(7)
+        return 7
+
+    @hookimpl
+    def search_check(self, app):
+        from dcorlite.search import CheckReport
+        self.asked.append(("check", app, None))
+        return CheckReport(missing=["m-1"], outdated=["o-1", "o-2"])
+
+
+def _search_command(app, *args):
+    import types
+    from dcorlite.search_commands import search_group
+    return CliRunner().invoke(search_group, list(args), obj=types.SimpleNamespace(app=app))
+
+
+@pytest.mark.sqlite_only
+def test_hook_search_rebuild(make_app):
+    own = OwnSearchCommands()
+    app = make_app(own)
+    result = _search_command(app, "reindex", "--processes", "3")
+    assert result.exit_code == 0, result.output
+    assert "indexed 7 datasets" in result.output
+    assert own.asked == [("rebuild", app, 3)]
+
+
+@pytest.mark.sqlite_only
+def test_hook_search_check(make_app):
+    own = OwnSearchCommands()
+    app = make_app(own)
+    result = _search_command(app, "check")
+    assert result.exit_code == 1
+    assert "missing: 1: m-1" in result.output and "outdated: 2: o-1 o-2" in result.output
+    assert own.asked == [("check", app, None)]
+
+
 # -- notifications -----------------------------------------------------------
 
 class Recorder:
@@ -711,8 +756,9 @@ class Outbox:
         self.calls = []
 
     @hookimpl
-    def dataset_written(self, dataset_id):
+    def dataset_written(self, dataset_id, background):
         self.calls.append(dataset_id)
+        self.background = background
         # still in the writer's transaction: another connection cannot see the change yet
         self.committed_yet = Recorder()._committed(Dataset, dataset_id) is not None
         dataset = Dataset.get_or_none(Dataset.id == dataset_id)
@@ -745,6 +791,13 @@ def test_hook_dataset_written(make_app, make_user, make_circle, make_collection)
         before = len(outbox.calls)
         assert call(app, action, owner.token, **data)[0] == 200, action
         assert outbox.calls[before:] == [dataset_id], action
+        assert outbox.background is False, action
+    from dcorlite.revisions import mark_processed
+    kept = call(app, "package_create", owner.token, title="Job results", authors="A",
+                license_id="CC-BY-4.0", owner_org=circle.id)[1]["result"]["id"]
+    with database.atomic():  # what the dc: metadata job does with its results
+        mark_processed(kept)
+    assert outbox.calls[-1] == kept and outbox.background is True
     status, body = call(app, "package_create", owner.token, title="Refused", authors="A",
                         license_id="CC-BY-4.0", owner_org=circle.id)
     assert status == 500

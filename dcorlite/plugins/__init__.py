@@ -20,6 +20,7 @@ BUILTIN_PLUGINS = (
     "dcorlite.plugins.dc_serve",
     "dcorlite.plugins.dc_view",
     "dcorlite.plugins.search",
+    "dcorlite.plugins.search_pg",
     "dcorlite.plugins.web",
     "dcorlite.plugins.deploy",
     "dcorlite.plugins.backup",

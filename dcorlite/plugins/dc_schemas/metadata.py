@@ -6,7 +6,7 @@ from ...db import database, lock_rows
 from ...dcfiles import open_dc_file
 from ...jobs import forced
 from ...models import Resource, utcnow
-from ...revisions import bump
+from ...revisions import mark_processed
 
 
 def json_value(value):
@@ -62,4 +62,4 @@ def ensure_dc_metadata(resource_id):
         extras.update(fields)
         fresh.extras, fresh.format, fresh.last_modified = extras, fmt, utcnow()
         fresh.save()
-        bump(fresh.dataset_id)
+        mark_processed(fresh.dataset_id)

@@ -8,6 +8,9 @@ reflects the writes that returned before it. While the index is missing or
 damaged, ``search_datasets`` returns None and the SQL search of ``ckan_api``
 answers; ``dcorlite search check`` reports it and ``dcorlite search reindex``
 repairs it.
+
+With ``SEARCH_BACKEND=postgresql`` this plugin does nothing: no index
+folder, no indexer thread, no marks (the plugin ``search_pg`` answers).
 """
 import logging
 import os
@@ -18,7 +21,8 @@ from flask import current_app
 from ... import hookimpl
 from ...jobs.runner import own_connection
 from ...models import Dataset
-from . import commands, index, indexer, pending
+from ...search import backend
+from . import index, indexer, pending
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +56,16 @@ def search_indexer(app=None):
     return (app or current_app).extensions["dcorlite"]["search_indexer"]
 
 
+def _active(app=None):
+    """True if this plugin is the search backend (``SEARCH_BACKEND=whoosh``)."""
+    return backend(app) == "whoosh"
+
+
 @hookimpl
 def app_ready(app):
     """Set up the index of this app; index what a crash may have left marked."""
+    if not _active(app):
+        return
     base = app.config["SEARCH_INDEX_DIR"] or os.path.join(app.instance_path, "search_index")
     the_index = index.SearchIndex(base, float(app.config["SEARCH_WRITER_TIMEOUT"]))
     app.extensions["dcorlite"]["search_index"] = the_index
@@ -77,12 +88,16 @@ def app_ready(app):
 @hookimpl
 def app_stopping(app):
     """End the indexer thread after its current round."""
+    if not _active(app):
+        return
     app.extensions["dcorlite"]["search_indexer"].stop()
 
 
 @hookimpl
 def supervise(app, stop):
     """Write the index here, for all server and worker processes of ``serve --processes``."""
+    if not _active(app):
+        return None
     the_indexer = app.extensions["dcorlite"]["search_indexer"]
     threading.Thread(target=the_indexer.index_for_others, args=(stop,), daemon=True,
                      name="dcorlite-search-indexer").start()
@@ -92,6 +107,8 @@ def supervise(app, stop):
 @hookimpl
 def search_datasets(query, user):
     """Answer from the index; None (SQL fallback) while it is missing, damaged or behind."""
+    if not _active():
+        return None
     try:
         search_indexer().catch_up_for_search(include_drafts=query.include_drafts)
     except Exception as exc:  # the database has the changes the index lacks
@@ -105,14 +122,21 @@ def search_datasets(query, user):
 
 
 @hookimpl
-def dataset_written(dataset_id):
-    """Mark the dataset in the writing transaction: the mark commits with the change."""
+def dataset_written(dataset_id, background):
+    """Mark the dataset in the writing transaction: the mark commits with the change.
+
+    Searches wait for the marks of a client's writes, not for those of
+    background jobs (see :mod:`.pending`).
+    """
+    if not _active():
+        return
     state = Dataset.select(Dataset.state).where(Dataset.id == dataset_id).scalar()
-    pending.mark(dataset_id, drafts_only=state == "draft")
+    pending.mark(dataset_id, awaited=not background, drafts_only=state == "draft")
 
 
 def _wake():
-    search_indexer().wake()
+    if _active():
+        search_indexer().wake()
 
 
 @hookimpl
@@ -135,20 +159,36 @@ def resource_created(resource):
 
 @hookimpl
 def resource_processed(resource, job, error):
-    """Jobs add ``dc:`` metadata and formats to resources (marked here, after their commit)."""
+    """Jobs add ``dc:`` metadata and formats to resources (marked in their transaction)."""
     if error is None:
-        pending.mark(resource.dataset_id, awaited=False)
         _wake()
 
 
 @hookimpl
-def register_commands(cli):
-    """``dcorlite search reindex|check``."""
-    cli.add_command(commands.search_group)
+def search_rebuild(app, progress, processes):
+    """``dcorlite search reindex``: a new index in a fresh folder, then swapped in."""
+    if not _active(app):
+        return None
+    return search_indexer(app).rebuild(
+        progress=progress, processes=processes or search_index(app).default_processes())
+
+
+@hookimpl
+def search_check(app):
+    """``dcorlite search check``: index what is marked, then compare with the database."""
+    if not _active(app):
+        return None
+    try:  # what a search would do first: index the changes marked so far
+        search_indexer(app).catch_up()
+    except Exception as exc:
+        logger.warning("could not index the marked changes: %s", exc)
+    return search_index(app).check()
 
 
 @hookimpl
 def admin_status(app):
     """Documents, waiting changes, last commit and whether the index answers searches."""
+    if not _active(app):
+        return None
     from .status import status_section
     return [status_section(search_index(app))]

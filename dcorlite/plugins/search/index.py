@@ -14,7 +14,6 @@ released by the kernel if the process dies); a rebuild holds the old folder's
 lock until the swap, so updates made meanwhile wait and then go to the new
 index. Readers keep one searcher per thread and refresh it after commits.
 """
-import dataclasses
 import logging
 import os
 import shutil
@@ -27,7 +26,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from ...loading import chunks
 from ...models import Dataset, Group
-from ...search import SearchResult
+from ...search import CheckReport, SearchResult
 from . import docsets as dsets, schema, whoosh_query
 
 logger = logging.getLogger(__name__)
@@ -61,20 +60,6 @@ def _retried(action, problem):
                 raise IndexUnavailable(f"{problem}: {exc!r}") from exc
         except Exception as exc:
             raise IndexUnavailable(f"{problem}: {exc!r}") from exc
-
-
-@dataclasses.dataclass
-class CheckReport:
-    """Differences between the index and the database."""
-
-    missing: list = dataclasses.field(default_factory=list)    # in the DB, not indexed
-    extra: list = dataclasses.field(default_factory=list)      # indexed, not in the DB
-    outdated: list = dataclasses.field(default_factory=list)   # indexed from older data
-    error: str = ""                                            # index unreadable
-
-    @property
-    def consistent(self):
-        return not (self.missing or self.extra or self.outdated or self.error)
 
 
 class SearchIndex:

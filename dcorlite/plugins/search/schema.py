@@ -16,12 +16,12 @@ pays per field and per term, and a numeric field writes 16 terms per value.
 import hashlib
 import json
 import math
-import re
 
 from whoosh import analysis, fields
 from whoosh.util.numeric import float_to_sortable_long
 
 from ...loading import dataset_parts
+from ...search_text import TEXT_ANALYZER, dataset_text, normalized_text
 
 #: version of the index layout; an index built with another one must be rebuilt
 LAYOUT = "2"
@@ -32,20 +32,6 @@ KEY_SEPARATOR = "\x1e"
 
 _VALUES = analysis.RegexTokenizer(r"[^\x1f]+")
 _NORM_WORDS = analysis.RegexTokenizer(r"[^\s]+") | analysis.LowercaseFilter()
-#: analyzer of the free text: lower-cased, stemmed words (no stop words); ``_``
-#: and ``.`` separate words, so ``hl60`` finds ``hl60_table.csv``
-TEXT_ANALYZER = analysis.StemmingAnalyzer(expression=r"[^\W_]+", stoplist=None, minsize=1)
-
-
-def normalize_word(text):
-    """``DCOR-Aid`` → ``dcoraid``: lower case, without punctuation (``*`` kept)."""
-    return re.sub(r"[^0-9a-z*]", "", text.lower())
-
-
-def normalized_text(text):
-    """The words of ``text`` normalized with :func:`normalize_word`, space separated."""
-    words = (normalize_word(w).replace("*", "") for w in text.split())
-    return " ".join(w for w in words if w)
 
 
 def values_field():
@@ -116,7 +102,7 @@ def dataset_facts(dataset, parts):
 
     :param parts: the dataset's :class:`dcorlite.loading.DatasetParts`
     """
-    resources, collections, circle = parts.resources, parts.collections, parts.circle
+    resources, collections = parts.resources, parts.collections
     meta = {}
     for res in resources:
         for key, value in sorted((res.extras or {}).items()):
@@ -124,13 +110,9 @@ def dataset_facts(dataset, parts):
                 values = meta.setdefault(key, [])
                 if value not in values:
                     values.append(value)
-    text = [dataset.title, dataset.name, dataset.notes, dataset.authors, *parts.tags,
-            *(r.name for r in resources),
-            *([circle.title, circle.name] if circle else []),
-            *(part for g in collections for part in (g.title, g.name))]
     return {
         "id": dataset.id, "name": dataset.name, "title": dataset.title,
-        "text": "\n".join(t for t in text if t),
+        "text": dataset_text(dataset, parts),
         "state": dataset.state, "private": bool(dataset.private),
         "owner_org": dataset.owner_org_id or "",
         "groups": [g.id for g in collections],

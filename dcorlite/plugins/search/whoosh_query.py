@@ -7,6 +7,7 @@ memberships and collaborations read from the database at query time.
 from whoosh import query as wq
 
 from ... import query as qp
+from ... import search_text
 from ...authz import WRITE_ROLES
 from ...errors import SearchError
 from ...models import Group, Membership, User
@@ -51,12 +52,12 @@ def _any(queries):
 def _text(text):
     """Free text: the stemmed words as a phrase, or the punctuation-free word(s)."""
     if "*" in text:
-        pattern = schema.normalize_word(text)
+        pattern = search_text.normalize_word(text)
         if pattern.strip("*") == "":
             return wq.Every()
         return wq.Wildcard("text_norm", pattern)
-    words = [t.text for t in schema.TEXT_ANALYZER(text)]
-    norm = schema.normalized_text(text).split()
+    words = search_text.stemmed_words(text)
+    norm = search_text.normalized_text(text).split()
     options = []
     if words:
         options.append(wq.Term("text", words[0]) if len(words) == 1

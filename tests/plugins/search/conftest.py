@@ -2,7 +2,9 @@
 import pytest
 
 from dcorlite.plugins.ckan_api import search_sql
-from dcorlite.plugins.search import index
+from dcorlite.plugins.search import index, search_index
+from dcorlite.plugins.search_pg import searching
+from dcorlite.plugins.search_pg.results import ResultCache
 
 
 @pytest.fixture
@@ -11,6 +13,37 @@ def index_only(monkeypatch):
     def refuse(query, user):
         raise AssertionError("the SQL fallback answered a search")
     monkeypatch.setattr(search_sql, "search", refuse)
+
+
+@pytest.fixture
+def switch_off_backend(app, monkeypatch, search_backend):
+    """``switch_off_backend()``: from then on the configured backend leaves searches to SQL."""
+    def switch_off():
+        if search_backend == "postgresql":
+            monkeypatch.setattr(searching, "search", lambda query, user: None)
+            monkeypatch.setitem(app.extensions["dcorlite"], "search_pg_results",
+                                ResultCache(0))  # nor answer from results kept before
+            return
+
+        def unavailable(*args):
+            raise index.IndexUnavailable("switched off by the test")
+        monkeypatch.setattr(index, "search", unavailable)
+    return switch_off
+
+
+@pytest.fixture
+def backend_search(search_backend):
+    """``backend_search(query, user)``: the configured backend's own answer (no fallback)."""
+    if search_backend == "postgresql":
+        return searching.search
+    return lambda query, user: index.search(search_index(), query, user)
+
+
+@pytest.fixture
+def rebuild(app):
+    """``rebuild()``: what ``dcorlite search reindex`` does, for the configured backend."""
+    return lambda: app.extensions["dcorlite"]["pm"].hook.search_rebuild(
+        app=app, progress=None, processes=1)
 
 
 @pytest.fixture(params=["index", "sql"])
@@ -22,10 +55,7 @@ def backend(request, monkeypatch):
         return
     calls = []
     original = search_sql.search
-
-    def unavailable(*args):
-        raise index.IndexUnavailable("switched off by the test")
-    monkeypatch.setattr(index, "search", unavailable)
+    request.getfixturevalue("switch_off_backend")()
     monkeypatch.setattr(search_sql, "search",
                         lambda query, user: calls.append(query) or original(query, user))
     yield

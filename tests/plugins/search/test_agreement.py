@@ -1,9 +1,10 @@
 """The index and the SQL search give the same answers on varied data.
 
-They are two independent implementations of ``package_search`` (Whoosh
-postings evaluated as document sets; SQL over the tables and the resources'
-JSON metadata), so agreement on many queries, callers and flags checks both:
-the ids in order, the counts and every facet count.
+They are independent implementations of ``package_search`` (Whoosh postings
+evaluated as document sets, or PostgreSQL full-text search documents with
+``SEARCH_BACKEND=postgresql``; SQL over the tables and the resources' JSON
+metadata), so agreement on many queries, callers and flags checks both: the
+ids in order, the counts and every facet count.
 """
 import datetime
 import random
@@ -21,7 +22,7 @@ WORDS = ("blood", "beads", "leukocytes", "reference", "channel", "hl60")
 
 
 @pytest.fixture
-def world(app, make_user):
+def world(app, make_user, rebuild):
     """60 datasets in 3 circles and 2 collections, with resources carrying dc:/sp: metadata."""
     rng = random.Random(7)
     people = {name: make_user(name) for name in ("editor", "member", "collab", "outsider")}
@@ -64,7 +65,7 @@ def world(app, make_user):
         if i % 4 == 3:
             m.Resource.create(id=f"{dataset.id[:30]}-t", dataset=dataset, position=9,
                               name="table.csv", mimetype="text/csv", format="CSV")
-    search_index(app).rebuild()
+    rebuild()
     people["anonymous"] = None
     return people
 
@@ -103,16 +104,17 @@ QUERIES = [
 FLAGS = [("false", "false"), ("true", "false"), ("true", "true")]
 
 
+@pytest.mark.search_backends
 @pytest.mark.parametrize("caller", ["anonymous", "outsider", "member", "editor", "collab",
                                     "admin"])
-def test_index_and_sql_agree(world, caller):
+def test_index_and_sql_agree(world, backend_search, caller):
     user = world[caller]
     checked = 0
     for private, drafts in FLAGS:
         for params in QUERIES:
             query = parse_search_params(dict(params, include_private=private,
                                              include_drafts=drafts))
-            from_index = index.search(search_index(), query, user)
+            from_index = backend_search(query, user)
             from_sql = search_sql.search(query, user)
             label = (caller, private, drafts, params)
             assert from_index.count == from_sql.count, label

@@ -17,6 +17,7 @@ def three(app, make_user, make_circle, make_dataset):
     return owner, circle, made
 
 
+@pytest.mark.search_backends
 def test_check_finds_missing_extra_and_outdated(app, cli_runner, three):
     owner, circle, made = three
     result = cli_runner("search", "check")

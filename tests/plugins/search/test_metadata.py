@@ -1,11 +1,14 @@
 """Filters and facets over the ``dc:``/``sp:`` metadata of RT-DC resources.
 
-Every test runs twice: answered by the index and by the SQL search.
+Every test runs twice: answered by the index and by the SQL search; on
+PostgreSQL also with ``SEARCH_BACKEND=postgresql``.
 """
 import pytest
 
 from dcorlite.jobs import runner
 from tests.fixtures.app import index_pending
+
+pytestmark = pytest.mark.search_backends
 
 #: test file → (dc:setup:flow rate, dc:setup:channel width) as dclab reads them
 FILES = {

@@ -1,9 +1,11 @@
-"""Free text, fields, sorting, paging and bad queries, answered by the index."""
+"""Free text, fields, sorting, paging and bad queries, answered by the index.
+
+The tests marked ``search_backends`` also run with ``SEARCH_BACKEND=postgresql``.
+"""
 import pytest
 
 from dcorlite import datasets
 from dcorlite.plugins.ckan_api.actions_datasets import dc_problems
-from dcorlite.plugins.search import index
 from dcorlite.plugins.ckan_api import search_sql
 
 pytestmark = pytest.mark.sqlite_only
@@ -33,6 +35,7 @@ def _ids(result):
     return [d["id"] for d in result["results"]]
 
 
+@pytest.mark.search_backends
 @pytest.mark.parametrize("q,expected", [
     ("dcoraid", ["aid"]),
     ("DCOR-Aid", ["aid"]),
@@ -58,6 +61,7 @@ def test_free_text(index_only, search, library, q, expected):
     assert result["count"] == len(expected)
 
 
+@pytest.mark.search_backends
 @pytest.mark.parametrize("fq,expected", [
     ("organization:optics-lab", ["aid", "blood", "cells"]),
     ("groups:reference-cells", ["blood"]),
@@ -74,7 +78,8 @@ def test_filters(index_only, search, library, fq, expected):
     assert sorted(_ids(search(fq=fq))) == sorted(made[k].id for k in expected)
 
 
-def test_same_answers_as_the_sql_search(search, library, monkeypatch):
+@pytest.mark.search_backends
+def test_same_answers_as_the_sql_search(search, library, monkeypatch, switch_off_backend):
     """The index and the SQL fallback agree on DCOR-Aid style queries."""
     owner = library[0]
     queries = [{"q": "dcoraid"}, {"q": "*:*", "fq": "organization:optics-lab"},
@@ -86,17 +91,14 @@ def test_same_answers_as_the_sql_search(search, library, monkeypatch):
     original = search_sql.search
     monkeypatch.setattr(search_sql, "search",
                         lambda query, user: sql_calls.append(query) or original(query, user))
-    monkeypatch.setattr(index, "search", _unavailable)
+    switch_off_backend()
     from_sql = [search(owner, include_private="True", **q) for q in queries]
     assert len(sql_calls) == len(queries)
     for a, b in zip(from_index, from_sql):
         assert _ids(a) == _ids(b) and a["count"] == b["count"]
 
 
-def _unavailable(*args):
-    raise index.IndexUnavailable("switched off by the test")
-
-
+@pytest.mark.search_backends
 def test_sorting_and_paging(index_only, search, library):
     made = library[3]
     by_title = _ids(search(sort="title_string asc", rows=10))
@@ -115,6 +117,7 @@ def test_sorting_and_paging(index_only, search, library):
     assert _ids(search(q="mars OR human"))[0] in {made["aid"].id, made["blood"].id}
 
 
+@pytest.mark.search_backends
 @pytest.mark.parametrize("params,status,error_type", [
     ({"q": "(cells"}, 409, "Search Error"),
     ({"fq": "organization:(a OR b"}, 409, "Search Error"),
@@ -133,6 +136,7 @@ def test_bad_queries_are_errors_not_500(index_only, api, library, params, status
     assert body["error"]["message"]
 
 
+@pytest.mark.search_backends
 def test_huge_rows_and_start(index_only, api, library):
     """``rows`` is capped at 1000 like CKAN; a start beyond the end gives an empty page."""
     for method in ("GET", "POST"):
@@ -148,6 +152,7 @@ def test_huge_rows_and_start(index_only, api, library):
     assert status == 409 and body["error"]["start"]
 
 
+@pytest.mark.search_backends
 def test_relevance_ranks_before_time(index_only, search, make_user, make_circle, make_dataset):
     """More and denser hits rank first, even before newer datasets (score desc, then time)."""
     owner = make_user("ranker")
@@ -176,6 +181,7 @@ def test_relevance_is_whooshs_bm25(index_only, search, library):
         assert (ours > 0).sum() == len(hits)
 
 
+@pytest.mark.search_backends
 def test_free_text_on_an_empty_index(index_only, search):
     """No datasets yet: words find nothing, answered by the (empty) index."""
     assert search(q="blood")["count"] == 0

@@ -1,45 +1,53 @@
-"""``dcorlite search reindex`` and ``dcorlite search check``."""
+"""``dcorlite search reindex`` and ``dcorlite search check``, for every search backend.
+
+The plugin of the configured ``SEARCH_BACKEND`` answers the hooks
+``search_rebuild`` and ``search_check``; these commands show the outcome.
+"""
 import click
 
-from ...models import Dataset
+from . import host
 
 SHOWN = 20  # ids listed per kind of difference
 
 
+def _no_backend(app):
+    from .search import backend
+    raise click.ClickException(f"no plugin answers for SEARCH_BACKEND={backend(app)} "
+                               f"(is it among DISABLED_PLUGINS?)")
+
+
 @click.group("search")
 def search_group():
-    """The search index."""
+    """The search documents (index) of the configured search backend."""
 
 
 @search_group.command("reindex")
 @click.option("--processes", type=click.IntRange(min=1), default=None,
-              help="Index writer processes (default: one per CPU, at most 4).")
+              help="Writer processes (Whoosh; default: one per CPU, at most 4).")
 @click.pass_obj
 def reindex(state, processes):
-    """Rebuild the index from the database (into a fresh folder, then swap)."""
-    from . import search_index, search_indexer
+    """Rebuild every dataset's search document from the database."""
+    from .models import Dataset
     app = state.app
     with app.app_context():
-        the_index = search_index(app)
         total = Dataset.select().count()
         with click.progressbar(length=total, label="Indexing datasets") as bar:
-            count = search_indexer(app).rebuild(
-                progress=bar.update, processes=processes or the_index.default_processes())
+            count = host.plugin_manager(app).hook.search_rebuild(
+                app=app, progress=bar.update, processes=processes)
+    if count is None:
+        _no_backend(app)
     click.echo(f"indexed {count} datasets")
 
 
 @search_group.command("check")
 @click.pass_obj
 def check(state):
-    """Compare the index with the database; exit status 1 if they differ."""
-    from . import search_index, search_indexer
+    """Compare the search documents with the database; exit status 1 if they differ."""
     app = state.app
     with app.app_context():
-        try:  # what a search would do first: index the changes marked so far
-            search_indexer(app).catch_up()
-        except Exception as exc:
-            click.echo(f"could not index the marked changes: {exc}")
-        report = search_index(app).check()
+        report = host.plugin_manager(app).hook.search_check(app=app)
+    if report is None:
+        _no_backend(app)
     if report.error:
         click.echo(f"index unreadable: {report.error}")
         click.echo("run 'dcorlite search reindex' to rebuild it")

@@ -1,0 +1,147 @@
+"""``SEARCH_BACKEND=postgresql``: start-up checks, several hosts, stale documents.
+
+What searches answer is checked by the search tests marked ``search_backends``
+(tests/plugins/search/); these tests check what is particular to the backend.
+"""
+import os
+
+import pytest
+
+from dcorlite import create_app
+from dcorlite.errors import StartupError
+from dcorlite.models import Dataset
+from dcorlite.plugins import search_pg
+from dcorlite.plugins.ckan_api import search_sql
+from dcorlite.plugins.search.pending import SearchPending
+from dcorlite.plugins.search_pg import searching
+from dcorlite.plugins.search_pg.models import SearchDocument, SearchValue
+
+postgresql_backend = pytest.mark.search_backends("postgresql")
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("value,message", [("postgresql", "needs a PostgreSQL database"),
+                                           ("solr", "must be one of whoosh, postgresql")])
+def test_setting_is_checked_at_start_up(tmp_path, app_config, value, message):
+    with pytest.raises(StartupError, match=message):
+        create_app(dict(app_config, SEARCH_BACKEND=value),
+                   instance_path=str(tmp_path / "other"))
+
+
+@pytest.mark.sqlite_only
+def test_no_tables_on_sqlite(app):
+    from dcorlite.db import database
+    assert not {"search_pg_document", "search_pg_value"} & set(database.get_tables())
+
+
+@pytest.fixture
+def answered_by(monkeypatch):
+    """``answered_by()`` → the searches since the last call, by who answered them."""
+    calls = []
+    original_pg, original_sql = searching.search, search_sql.search
+    monkeypatch.setattr(searching, "search",
+                        lambda query, user: calls.append("postgresql") or original_pg(query, user))
+    monkeypatch.setattr(search_sql, "search",
+                        lambda query, user: calls.append("sql") or original_sql(query, user))
+
+    def taken():
+        found = list(calls)
+        calls.clear()
+        return found
+    return taken
+
+
+def _titles(client, q, user=None, **params):
+    headers = {"Authorization": user.token} if user else {}
+    response = client.get("/api/3/action/package_search",
+                          query_string=dict(params, q=q, rows=50), headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return sorted(d["title"] for d in response.get_json()["result"]["results"])
+
+
+@postgresql_backend
+def test_whoosh_plugin_stays_idle(app, api, make_user, make_circle, make_dataset,
+                                  answered_by):
+    """No index folder, indexer or marks; the documents answer, written with each change."""
+    owner = make_user("owner")
+    dataset = make_dataset(owner, make_circle(owner, name="lab"), title="Quartz beads")
+    assert "search_index" not in app.extensions["dcorlite"]
+    assert not os.path.exists(os.path.join(app.instance_path, "search_index"))
+    assert SearchPending.select().count() == 0
+    assert SearchDocument.select().where(SearchDocument.dataset_id == dataset.id).exists()
+    assert _titles(app.test_client(), "quartz") == ["Quartz beads"]
+    assert answered_by() == ["postgresql"]
+
+
+@postgresql_backend
+def test_another_host_reads_the_writes_at_once(app, app_config, api, another_app, tmp_path,
+                                               make_user, make_circle, make_dataset):
+    """A second app (another host: its own instance folder) sees each write when it returns."""
+    owner = make_user("owner")
+    circle = make_circle(owner, name="lab")
+    dataset = make_dataset(owner, circle, title="Granite cells", notes="Obsidian",
+                           active=False)
+    other = another_app(app_config, instance_path=str(tmp_path / "host-b")).test_client()
+    drafts = {"include_drafts": "true"}
+    assert _titles(other, "obsidian", owner, **drafts) == ["Granite cells"]
+    assert _titles(other, "obsidian") == []  # a draft: only its editors find it
+    status, body = api("package_patch", owner, id=dataset.id, notes="Pumice")
+    assert status == 200, body
+    assert _titles(other, "obsidian", owner, **drafts) == []
+    assert _titles(other, "pumice", owner, **drafts) == ["Granite cells"]
+    status, body = api("package_patch", owner, id=dataset.id, private=True)
+    assert status == 200, body
+    assert _titles(other, "pumice", owner, **drafts) == []  # include_private not asked for
+    assert _titles(other, "pumice", owner, include_private="true", **drafts) == ["Granite cells"]
+    status, body = api("package_delete", owner, id=dataset.id)
+    assert status == 200, body
+    assert _titles(other, "cells", owner, include_private="true", **drafts) == []
+
+
+@postgresql_backend
+def test_stale_documents_leave_searches_to_sql_until_reindex(
+        app, app_config, another_app, cli_runner, make_user, make_circle, make_dataset,
+        answered_by, monkeypatch):
+    """Documents missing (a switch from Whoosh): SQL answers; after reindex, the documents."""
+    owner = make_user("owner")
+    circle = make_circle(owner, name="lab")
+    for word in ("Marble", "Slate"):
+        make_dataset(owner, circle, title=f"{word} cells")
+    SearchValue.delete().execute()
+    SearchDocument.delete().execute()
+    monkeypatch.setattr(search_pg, "RECHECK_SECONDS", 0)
+    client = another_app(app_config).test_client()
+    assert _titles(client, "cells") == ["Marble cells", "Slate cells"]
+    assert answered_by() == ["sql"]
+    result = cli_runner("search", "reindex")
+    assert result.exit_code == 0, result.output
+    assert "indexed 2 datasets" in result.output
+    assert SearchDocument.select().count() == Dataset.select().count() == 2
+    assert _titles(client, "cells") == ["Marble cells", "Slate cells"]
+    assert answered_by() == ["postgresql"]
+
+
+@postgresql_backend
+def test_kept_results_last_until_a_change(app, api, make_user, make_circle, make_dataset,
+                                          answered_by):
+    """Identical searches are answered from the kept result until a write, a membership
+    or a circle's name changes what they would find."""
+    from dcorlite import groups
+    from dcorlite.models import Group
+    owner, member = make_user("owner"), make_user("member")
+    circle = make_circle(owner, name="lab")
+    make_dataset(owner, circle, title="Quartz beads", private=True)
+    client = app.test_client()
+    find = {"fq": "organization:lab", "include_private": "true"}
+    assert _titles(client, "*:*", member, **find) == []
+    assert _titles(client, "*:*", member, **find) == []
+    assert answered_by() == ["postgresql"]  # the second from the kept result
+    groups.set_member(circle, member, "member")
+    assert _titles(client, "*:*", member, **find) == ["Quartz beads"]
+    assert answered_by() == ["postgresql"]
+    make_dataset(owner, circle, title="Slate beads", private=True)
+    assert _titles(client, "*:*", member, **find) == ["Quartz beads", "Slate beads"]
+    assert answered_by() == ["postgresql"]
+    Group.update(name="lab-renamed").where(Group.id == circle.id).execute()
+    assert _titles(client, "*:*", member, **find) == []
+    assert answered_by() == ["postgresql"]
