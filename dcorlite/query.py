@@ -16,6 +16,8 @@ Grammar (Lucene standard syntax, the subset used by CKAN clients)::
 """
 import dataclasses
 import datetime
+import functools
+import operator
 import re
 
 from .errors import SearchError
@@ -289,6 +291,16 @@ def _solr_time(value):
     if ts.tzinfo is not None:
         ts = ts.astimezone(datetime.timezone.utc).replace(tzinfo=None)
     return ts
+
+
+class BooleanTarget:
+    """The negation and the conjunctions of :func:`translate` for targets whose
+    conditions combine with ``~``, ``&`` and ``|`` (peewee expressions);
+    subclasses add ``match_all``, ``text``, ``term`` and ``range``."""
+
+    negate = staticmethod(lambda cond: ~cond)
+    all_of = staticmethod(lambda conds: functools.reduce(operator.and_, conds))
+    any_of = staticmethod(lambda conds: functools.reduce(operator.or_, conds))
 
 
 def translate(node, target):

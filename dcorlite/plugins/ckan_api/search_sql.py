@@ -6,8 +6,6 @@ notes, authors, tags, resource names and circle/collection names. ``dc:``/``sp:`
 filters and facets read the resources' JSON ``extras`` with the database's
 JSON functions (SQLite ``json_extract``, PostgreSQL ``jsonb``).
 """
-import functools
-import operator
 import re
 
 import peewee as pw
@@ -183,16 +181,13 @@ def _range_condition(node):
     return cond
 
 
-class _SQLTarget:
+class _SQLTarget(qp.BooleanTarget):
     """peewee conditions for the nodes of a query tree (see :func:`dcorlite.query.translate`)."""
 
     match_all = staticmethod(lambda: pw.SQL("1 = 1"))
     text = staticmethod(_text_condition)
     term = staticmethod(_term_condition)
     range = staticmethod(_range_condition)
-    negate = staticmethod(lambda cond: ~cond)
-    all_of = staticmethod(lambda conds: functools.reduce(operator.and_, conds))
-    any_of = staticmethod(lambda conds: functools.reduce(operator.or_, conds))
 
 
 def to_condition(node):

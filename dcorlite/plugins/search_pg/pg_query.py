@@ -189,16 +189,13 @@ def _range(node):
     raise SearchError(f"Range queries are not supported for field '{node.field}'")
 
 
-class _PostgresTarget:
+class _PostgresTarget(qp.BooleanTarget):
     """Conditions for the nodes of a query tree (see :func:`dcorlite.query.translate`)."""
 
     match_all = staticmethod(lambda: TRUE)
     text = staticmethod(_text)
     term = staticmethod(_term)
     range = staticmethod(_range)
-    negate = staticmethod(lambda cond: ~cond)
-    all_of = staticmethod(lambda conds: functools.reduce(operator.and_, conds))
-    any_of = staticmethod(lambda conds: functools.reduce(operator.or_, conds))
 
 
 def to_condition(node):
