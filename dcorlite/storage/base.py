@@ -196,6 +196,14 @@ class Storage(abc.ABC):
     def abort_direct_upload(self, upload_id):
         """Discard what a client uploaded unfinished through :meth:`upload_urls` URLs."""
 
+    def settle(self, keys):
+        """Put objects written before the database named their owners where they belong.
+
+        A restore writes the files before it loads the database; backends that
+        file objects by their resource's circle (S3) move them there now.
+        Local disk keeps every object in one place, so there is nothing to do.
+        """
+
     def upload_activity(self, upload_id):
         """When bytes of upload ``upload_id`` last arrived in storage (POSIX time), or None."""
         return self.modified(self.staging_key(upload_id))

@@ -192,14 +192,19 @@ class S3Storage(Storage):
             self._require_bucket(bucket)
         return bucket
 
-    def _lookup(self, rid, key):
+    def _lookup_row(self, rid):
+        """The bucket the database names for resource (or upload) ``rid``, or None."""
         from ..models import Dataset, Resource, Upload
         circle = (Resource.select(Dataset.owner_org).join(Dataset)
                   .where(Resource.id == rid).scalar())
         if circle is None:
             circle = Upload.select(Upload.organization).where(Upload.id == rid).scalar()
-        if circle is not None:
-            return self.bucket_name(circle)
+        return None if circle is None else self.bucket_name(circle)
+
+    def _lookup(self, rid, key):
+        bucket = self._lookup_row(rid)
+        if bucket is not None:
+            return bucket
         for bucket in self._own_buckets():  # no row (any more): wherever it is stored
             if self._head(bucket, key) is not None:
                 return bucket
@@ -305,6 +310,24 @@ class S3Storage(Storage):
         self.client.copy({"Bucket": source, "Key": src},
                          self._bucket(dst, for_writing=True), dst)
         self.client.delete_object(Bucket=source, Key=src)
+
+    def settle(self, keys):
+        """Move objects from the instance bucket to their circle's, now that rows name it.
+
+        A restore writes the files before the database exists, so each landed in
+        the instance bucket; afterwards the resource (or upload) rows say which
+        circle's bucket they belong in.
+        """
+        fallback = self.bucket_name(INSTANCE)
+        for key in keys:
+            rid = self._resource_id(key)
+            bucket = self._lookup_row(rid) if rid is not None else None
+            if bucket is None or bucket == fallback or self._head(fallback, key) is None:
+                continue
+            self._require_bucket(bucket)
+            self.client.copy({"Bucket": fallback, "Key": key}, bucket, key)
+            self.client.delete_object(Bucket=fallback, Key=key)
+            self._buckets.put(rid, bucket)
 
     def list_keys(self, prefix):
         prefix = check_key(prefix).rstrip("/") + "/"

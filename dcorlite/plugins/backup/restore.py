@@ -166,6 +166,8 @@ def restore(app, path, private_key):
         for key in written:
             storage.delete(key)
         raise
+    # the files were written before the database named their circles (S3: their buckets)
+    storage.settle(written)
     return dict(newest.info, files=len(newest.manifest))
 
 

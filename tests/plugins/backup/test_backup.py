@@ -217,3 +217,41 @@ def test_keygen_writes_a_private_key_only_its_owner_reads(tmp_path):
     crypto.load_public_key(str(tmp_path / "k.pub.pem"))
     again = CliRunner().invoke(cli, ["backup", "keygen", str(tmp_path / "k")])
     assert again.exit_code == 1 and "never overwritten" in again.output
+
+
+@pytest.mark.sqlite_only  # where the files go does not depend on the database
+def test_a_restore_into_s3_puts_every_file_in_its_circles_bucket(
+        app, app_config, tmp_path, keys, make_user, make_circle, make_dataset, s3_config,
+        seaweedfs):
+    owner = make_user("owner")
+    circle = make_circle(owner)
+    dataset = make_dataset(owner, circle, private=True)
+    folder = tmp_path / "backups"
+    assert run(app.instance_path, cli_config(app), "backup", "create", "--recipient",
+               keys[1], "--to", str(folder)).exit_code == 0
+    path = str(folder / (archive.list_backups(str(folder))[-1]["name"] + archive.SUFFIX))
+    before = stored_digests(app)
+    wipe(app)
+
+    target = tmp_path / "restored"
+    config = dict(cli_config(app), **s3_config)
+    result = run(target, config, "backup", "restore", path, "--key", keys[0])
+    assert result.exit_code == 0, result.output
+
+    restored = create_app(dict(app_config, **s3_config), instance_path=str(target))
+    try:
+        with restored.app_context():
+            assert stored_digests(restored) == before
+    finally:
+        stop_app(restored)
+    s3 = seaweedfs.client()
+
+    def keys_in(bucket):
+        try:
+            return {item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+        except s3.exceptions.NoSuchBucket:
+            return set()
+    template = s3_config["S3_BUCKET_TEMPLATE"]
+    assert keys_in(template.format(circle_id=circle.id)) == set(before)
+    assert keys_in(template.format(circle_id="instance")) == set()
+    assert resource_key(dataset.resources[0].id) in before
