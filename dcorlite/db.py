@@ -21,6 +21,7 @@ writes waited most of a second for a lock that had been free for a long time.
 So the writers of an SQLite file also queue on a :class:`SqliteWriteLock`
 (a thread lock and an ``flock``), which hands the lock on the moment it is let go.
 """
+import contextlib
 import fcntl
 import os
 import threading
@@ -278,6 +279,21 @@ def init_db(app):
     @app.teardown_request
     def _close(exc):
         if not database.is_closed():
+            database.close()
+
+
+@contextlib.contextmanager
+def own_connection():
+    """Use this thread's database connection, opening (and closing) it if needed.
+
+    Unlike ``connection_context`` it leaves an already open connection (a
+    request running jobs in immediate mode) open.
+    """
+    opened = database.connect(reuse_if_open=True)
+    try:
+        yield
+    finally:
+        if opened and not database.is_closed():
             database.close()
 
 

@@ -3,13 +3,12 @@
 Both live in the database (migrations 0008 and 0009), which every host and
 process of the instance shares.
 """
-import contextlib
 import os
 import secrets
 
 import peewee as pw
 
-from .db import database
+from .db import database, own_connection
 
 #: the name of the generated secret's row in ``instance_secret``
 SECRET_NAME = "secret_key"
@@ -24,21 +23,11 @@ class _InstanceSecret(pw.Model):
         table_name = "instance_secret"
 
 
-@contextlib.contextmanager
-def _connection():
-    opened = database.connect(reuse_if_open=True)
-    try:
-        yield
-    finally:
-        if opened:
-            database.close()
-
-
 def instance_id(app):
     """The id of ``app``'s instance (32 hex digits), read from the database once per app."""
     state = app.extensions["dcorlite"]
     if "instance_id" not in state:
-        with _connection():
+        with own_connection():
             state["instance_id"] = database.execute_sql(
                 "SELECT id FROM instance_id").fetchone()[0]
     return state["instance_id"]
@@ -52,7 +41,7 @@ def instance_secret(app):
     ``<instance>/secret_key`` file, so URLs signed before stay valid. Two hosts
     starting at once both offer one; the first written wins for both.
     """
-    with _connection():
+    with own_connection():
         stored = _InstanceSecret.get_or_none(_InstanceSecret.name == SECRET_NAME)
         if stored is None:
             _InstanceSecret.insert(name=SECRET_NAME, value=_offered_secret(app)) \

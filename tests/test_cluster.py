@@ -28,10 +28,10 @@ from dcoraid.upload.job import UploadJob
 from dcorlite.models import JobState
 from dcorlite.storage import resource_key
 from tests.fixtures.serve import CLI, Served, _bind_database_proxy, prepare_sharing
+from tests.jobs.test_redis_queue import delete_queue, redis_url
 
 pytestmark = pytest.mark.search_backends("postgresql")
 
-REDIS_URL = os.environ.get("DCORLITE_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 UPLOADS = 20
 #: uploads finished before the worker and the server are killed
 KILL_AFTER = 4
@@ -111,7 +111,7 @@ class Cluster:
 def cluster(tmp_path, database_url, search_backend, s3_config, subprocess_pycache):
     queue = f"dcorlite_cluster_{uuid.uuid4().hex[:12]}"
     settings = {f"DCORLITE_{key}": value for key, value in s3_config.items()}
-    settings.update(DCORLITE_JOBS_URL=REDIS_URL, DCORLITE_JOBS_QUEUE_NAME=queue,
+    settings.update(DCORLITE_JOBS_URL=redis_url(), DCORLITE_JOBS_QUEUE_NAME=queue,
                     DCORLITE_JOBS_RECOVER_SECONDS="1", DCORLITE_JOBS_WORKERS="0",
                     DCORLITE_SEARCH_BACKEND=search_backend)
     _bind_database_proxy(database_url)
@@ -121,10 +121,8 @@ def cluster(tmp_path, database_url, search_backend, s3_config, subprocess_pycach
         yield made
     finally:
         made.stop()
-        conn = redis.Redis.from_url(REDIS_URL)
-        keys = list(conn.scan_iter(match=f"huey.*.{queue}*"))
-        if keys:
-            conn.delete(*keys)
+        conn = redis.Redis.from_url(redis_url())
+        delete_queue(conn, queue)
         conn.close()
 
 

@@ -22,9 +22,9 @@ import time
 
 from huey.consumer import Consumer
 
-from ..db import dispose
+from ..db import dispose, own_connection
 from ..models import JobState, utcnow
-from . import locks, runner
+from . import locks
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def recover(app):
     :returns: number of resources queued
     """
     cutoff = utcnow() - datetime.timedelta(seconds=interval(app))
-    with app.app_context(), runner.own_connection():
+    with app.app_context(), own_connection():
         candidates = _stuck(cutoff) - _queued(app)
         if candidates:
             candidates -= locks.held(app, candidates)

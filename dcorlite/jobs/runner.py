@@ -1,29 +1,13 @@
 """Running the jobs of one resource: locking, retries, recorded state."""
-import contextlib
 import logging
 
 from .. import host
-from ..db import database
+from ..db import own_connection
 from ..models import JobState, Resource, utcnow
 from . import _forced, registered_jobs, waiting
 from .locks import resource_lock
 
 logger = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def own_connection():
-    """Use this thread's database connection, opening (and closing) it if needed.
-
-    Unlike ``connection_context`` it leaves an already open connection (a
-    request running jobs in immediate mode) open.
-    """
-    opened = database.connect(reuse_if_open=True)
-    try:
-        yield
-    finally:
-        if opened and not database.is_closed():
-            database.close()
 
 
 def mark_pending(app, resource):

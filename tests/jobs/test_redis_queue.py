@@ -86,14 +86,19 @@ def app_config(app_config):
     return dict(app_config, JOBS_URL=redis_url(), JOBS_RECOVER_SECONDS=RECOVER_SECONDS)
 
 
+def delete_queue(conn, name):
+    """Delete the Redis keys of huey's queue ``name``."""
+    keys = list(conn.scan_iter(match=f"huey.*.{name}*"))
+    if keys:
+        conn.delete(*keys)
+
+
 @pytest.fixture
 def queue(app):
     """The test's Redis connection; the keys of the test's queue go when it ends."""
     conn = redis.Redis.from_url(redis_url())
     yield conn
-    keys = list(conn.scan_iter(match=f"huey.*.{queue_name(app)}*"))
-    if keys:
-        conn.delete(*keys)
+    delete_queue(conn, queue_name(app))
     conn.close()
 
 

@@ -19,7 +19,7 @@ import threading
 from flask import current_app
 
 from ... import hookimpl
-from ...jobs.runner import own_connection
+from ...db import own_connection
 from ...models import Dataset
 from ...search import backend
 from . import index, indexer, pending

@@ -22,7 +22,7 @@ import time
 
 from whoosh.index import LockError
 
-from ...jobs.runner import own_connection
+from ...db import own_connection
 from . import pending
 from .index import IndexUnavailable
 

@@ -19,7 +19,7 @@ import time
 from flask import current_app
 
 from ... import hookimpl
-from ...jobs.runner import own_connection
+from ...db import own_connection
 from ...search import backend
 from . import documents, results, searching
 

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from dcorlite.jobs.runner import own_connection
+from dcorlite.db import own_connection
 from dcorlite.models import Dataset
 from dcorlite.plugins.search import pending, search_index, search_indexer
 from tests.fixtures.app import index_pending
