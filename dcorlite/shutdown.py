@@ -10,6 +10,7 @@ storage half-recorded: its upload stays as it was, and the client's retry
 after the restart (DCOR-Aid tries each part three times) completes it.
 """
 import logging
+import select
 import signal
 import time
 
@@ -19,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 #: seconds one turn of the serving loop waits for network events at most
 LOOP_TIMEOUT = 0.5
+#: connections queued at the stop signal that are still accepted (a bound, should
+#: accepting fail while the socket stays readable)
+ACCEPT_AT_STOP = 2048
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -86,9 +90,13 @@ class Drainer:
         try:
             while self.signalled is None:
                 wasyncore.loop(timeout=LOOP_TIMEOUT, map=self._map, count=1)
+            accepted = 0
             for listener in self._listeners():
+                accepted += self._accept_queued(listener)
                 # not listener.close(): waitress's closes the trigger too (see below)
                 wasyncore.dispatcher.close(listener)
+            if accepted:  # read what they sent, so that they count as busy, not idle
+                wasyncore.loop(timeout=0, map=self._map, count=1)
             busy = self._busy_channels()
             logger.warning("%s: no new connections; finishing %d request(s) within %g s",
                            signal.Signals(self.signalled).name, len(busy), self.drain_seconds)
@@ -106,6 +114,24 @@ class Drainer:
         # with os.write on its bare descriptor, which, once closed and reused by a
         # file opened since (the job queue's database, seen), would be written into.
         return cut
+
+    @staticmethod
+    def _accept_queued(listener):
+        """Take the connections the kernel has queued for ``listener`` before it closes.
+
+        Closing a listening socket resets the connections in its backlog. A
+        client may be far into a request on one (the kernel buffers what it
+        sends before the server accepts), and with a socket per server process
+        (``serve --processes``) no other process can take it: it is accepted
+        here and drained with the rest.
+
+        :returns: how many were taken
+        """
+        for taken in range(ACCEPT_AT_STOP):
+            if not select.select([listener.socket], [], [], 0)[0]:
+                return taken
+            listener.handle_accept()
+        return ACCEPT_AT_STOP
 
     def _busy_channels(self):
         """Channels with a request in progress; idle keep-alive ones are closed."""

@@ -10,6 +10,7 @@ attached at the end has the SHA-256 of what the client sent.
 import hashlib
 import http.client
 import os
+import signal
 import socket
 import threading
 import time
@@ -232,3 +233,37 @@ def test_a_package_revise_upload_in_progress_at_sigterm_completes(start_server, 
     shown = server.action("package_show", "alice", {"id": dataset["id"]})
     assert [(r["name"], r["sha256"]) for r in shown["resources"]] == \
         [("legacy.txt", hashlib.sha256(content).hexdigest())]
+
+
+def test_a_connection_queued_but_not_accepted_at_sigterm_is_served():
+    """The kernel queued a connection (and buffered half its body) that the server had
+    not accepted when SIGTERM came; it is accepted and answered, not reset."""
+    import waitress
+    from dcorlite.shutdown import Drainer
+
+    def app(environ, start_response):
+        body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [str(len(body)).encode()]
+
+    server = waitress.create_server(app, host="127.0.0.1", port=0)
+    drainer = Drainer(server, 10)
+    client = socket.create_connection(("127.0.0.1", server.effective_port), timeout=10)
+    client.sendall(b"PUT /part HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
+    drainer._on_signal(signal.SIGTERM, None)  # before the serving loop ever accepted it
+    answer = []
+
+    def rest_of_the_body():
+        time.sleep(0.2)  # a client on a slow line
+        try:
+            client.sendall(b"67890")
+            answer.append(client.recv(4096))
+        except OSError as exc:
+            answer.append(exc)
+    sender = threading.Thread(target=rest_of_the_body)
+    sender.start()
+    assert drainer.run() == 0
+    sender.join(10)
+    client.close()
+    assert isinstance(answer[0], bytes), answer
+    assert answer[0].startswith(b"HTTP/1.1 200") and answer[0].endswith(b"10")
