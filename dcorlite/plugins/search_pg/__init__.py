@@ -21,7 +21,7 @@ from flask import current_app
 from ... import hookimpl
 from ...db import own_connection
 from ...search import backend
-from . import documents, results, searching
+from . import documents, facets, results, searching
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,8 @@ def _results(app=None):
 
 @hookimpl
 def register_migrations():
-    """Tables ``search_pg_document``, ``search_pg_value``, counter ``search_pg_groups``.
+    """Tables ``search_pg_document``, ``search_pg_value``; counters ``search_pg_groups``,
+    ``search_pg_documents``.
 
     PostgreSQL only: on SQLite the migrations are recorded and make nothing.
     """
@@ -96,6 +97,7 @@ def app_ready(app):
     freshness = app.extensions["dcorlite"]["search_pg_freshness"] = _Freshness()
     app.extensions["dcorlite"]["search_pg_results"] = results.ResultCache(
         int(app.config["SEARCH_PG_RESULTS_CACHE"]))
+    app.extensions["dcorlite"]["search_pg_facets"] = facets.FacetValues()
     with app.app_context(), own_connection():
         freshness.look()
 
@@ -105,7 +107,8 @@ def search_datasets(query, user):
     """Answer from the documents; None (SQL search) while they are stale."""
     if not _active() or not _freshness().current():
         return None
-    return _results().get(query, user, lambda: searching.search(query, user))
+    kept = current_app.extensions["dcorlite"]["search_pg_facets"]
+    return _results().get(query, user, lambda: searching.search(query, user, kept))
 
 
 @hookimpl

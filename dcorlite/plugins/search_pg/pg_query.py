@@ -133,8 +133,12 @@ def _meta_range(node):
         low, high = node.low, node.high
     if low is None and high is None:
         return _with_value(node.field, None)
-    # jsonb orders by type first, so each bound stays within numbers (or strings)
-    condition = _TYPE == ("number" if numeric else "string")
+    # jsonb orders by type first (strings < numbers < booleans): between two numbers
+    # (or strings) lie only numbers (strings). An open range needs the type tested,
+    # which the planner cannot estimate (a nested loop over thousands of matches).
+    condition = TRUE
+    if low is None or high is None:
+        condition = _TYPE == ("number" if numeric else "string")
     if low is not None:
         condition &= (SearchValue.value >= _jsonb(low)) if node.inclusive else (
             SearchValue.value > _jsonb(low))

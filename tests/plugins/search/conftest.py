@@ -20,7 +20,7 @@ def switch_off_backend(app, monkeypatch, search_backend):
     """``switch_off_backend()``: from then on the configured backend leaves searches to SQL."""
     def switch_off():
         if search_backend == "postgresql":
-            monkeypatch.setattr(searching, "search", lambda query, user: None)
+            monkeypatch.setattr(searching, "search", lambda *args: None)
             monkeypatch.setitem(app.extensions["dcorlite"], "search_pg_results",
                                 ResultCache(0))  # nor answer from results kept before
             return
@@ -32,10 +32,11 @@ def switch_off_backend(app, monkeypatch, search_backend):
 
 
 @pytest.fixture
-def backend_search(search_backend):
+def backend_search(app, search_backend):
     """``backend_search(query, user)``: the configured backend's own answer (no fallback)."""
     if search_backend == "postgresql":
-        return searching.search
+        kept = app.extensions["dcorlite"]["search_pg_facets"]
+        return lambda query, user: searching.search(query, user, kept)
     return lambda query, user: index.search(search_index(), query, user)
 
 

@@ -3,6 +3,7 @@
 What searches answer is checked by the search tests marked ``search_backends``
 (tests/plugins/search/); these tests check what is particular to the backend.
 """
+import json
 import os
 
 import pytest
@@ -13,7 +14,8 @@ from dcorlite.models import Dataset
 from dcorlite.plugins import search_pg
 from dcorlite.plugins.ckan_api import search_sql
 from dcorlite.plugins.search.pending import SearchPending
-from dcorlite.plugins.search_pg import searching
+from dcorlite.plugins.search_pg import facets, searching
+from dcorlite.search import parse_search_params
 from dcorlite.plugins.search_pg.models import SearchDocument, SearchValue
 
 postgresql_backend = pytest.mark.search_backends("postgresql")
@@ -39,8 +41,8 @@ def answered_by(monkeypatch):
     """``answered_by()`` → the searches since the last call, by who answered them."""
     calls = []
     original_pg, original_sql = searching.search, search_sql.search
-    monkeypatch.setattr(searching, "search",
-                        lambda query, user: calls.append("postgresql") or original_pg(query, user))
+    monkeypatch.setattr(searching, "search", lambda query, user, kept: calls.append(
+        "postgresql") or original_pg(query, user, kept))
     monkeypatch.setattr(search_sql, "search",
                         lambda query, user: calls.append("sql") or original_sql(query, user))
 
@@ -145,3 +147,73 @@ def test_kept_results_last_until_a_change(app, api, make_user, make_circle, make
     Group.update(name="lab-renamed").where(Group.id == circle.id).execute()
     assert _titles(client, "*:*", member, **find) == []
     assert answered_by() == ["postgresql"]
+
+
+def _counts(client, field, user=None):
+    """``{value: datasets}`` of facet ``field`` over every dataset ``user`` may see."""
+    headers = {"Authorization": user.token} if user else {}
+    response = client.get("/api/3/action/package_search", headers=headers, query_string={
+        "q": "*:*", "rows": 0, "include_private": "true", "facet.field": json.dumps([field])})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["result"]["facets"][field]
+
+
+@postgresql_backend
+def test_kept_facet_values_count_every_write_of_another_host(
+        app, app_config, api, another_app, tmp_path, make_user, make_circle, make_dataset,
+        monkeypatch):
+    """A process counts list (and dc:) facets from values it keeps: each write that returned
+    on another host is counted by its next search, and only changed documents are read."""
+    owner = make_user("owner")
+    circle = make_circle(owner, name="lab")
+    first = make_dataset(owner, circle, title="A", tags=[{"name": "beads"}], private=True)
+    make_dataset(owner, circle, title="B", tags=[{"name": "beads"}, {"name": "cells"}])
+    other = another_app(dict(app_config, SEARCH_PG_RESULTS_CACHE=0),
+                        instance_path=str(tmp_path / "host-b")).test_client()
+    assert _counts(other, "tags") == {"beads": 1, "cells": 1}  # not the private one
+    assert _counts(other, "tags", owner) == {"beads": 2, "cells": 1}
+    formats = _counts(other, "res_format", owner)
+    assert formats and set(formats.values()) == {2}  # both hold the RT-DC test file
+    reread = []
+    original = facets.FacetValues._reread
+    monkeypatch.setattr(facets.FacetValues, "_reread", lambda self, changed, gone: (
+        reread.append((sorted(changed), sorted(gone))), original(self, changed, gone))[1])
+    status, body = api("package_patch", owner, id=first.id, private=False)
+    assert status == 200, body
+    assert _counts(other, "tags") == {"beads": 2, "cells": 1}
+    assert reread == []  # its document was written again, the same
+    third = make_dataset(owner, circle, title="C", tags=[{"name": "glass"}])
+    assert _counts(other, "tags") == {"beads": 2, "cells": 1, "glass": 1}
+    assert reread == [([third.id], [])]
+    assert _counts(other, "res_format", owner) == {v: 3 for v in formats}
+    status, body = api("dataset_purge", make_user("admin", sysadmin=True), id=first.id)
+    assert status == 200, body
+    assert _counts(other, "tags", owner) == {"beads": 1, "cells": 1, "glass": 1}
+    assert _counts(other, "res_format", owner) == formats
+    assert reread[-1] == ([], [first.id])
+
+
+@postgresql_backend
+def test_a_search_inside_a_transaction_keeps_nothing_of_it(app, make_user, make_circle,
+                                                          make_dataset):
+    """Searched inside a transaction that then rolls back, its writes are counted for that
+    search only: the values the process keeps never held them, also once a committed write
+    has raised the counter as far as the rolled-back one had."""
+    from dcorlite.db import database
+    from dcorlite.models import Tag
+    owner = make_user("owner")
+    circle = make_circle(owner, name="lab")
+    dataset = make_dataset(owner, circle, tags=[{"name": "beads"}])
+    other = make_dataset(owner, circle, tags=[{"name": "cells"}])
+    kept = facets.FacetValues()
+    query = parse_search_params({"q": "*:*", "facet.field": '["tags"]'})
+    assert searching.search(query, None, kept).facets["tags"] == {"beads": 1, "cells": 1}
+    with database.atomic() as transaction:
+        Tag.create(dataset=dataset, name="glass")
+        search_pg.documents.write(dataset.id)
+        assert searching.search(query, None, kept).facets["tags"] == {
+            "beads": 1, "cells": 1, "glass": 1}
+        transaction.rollback()
+    with database.atomic():
+        search_pg.documents.write(other.id)
+    assert searching.search(query, None, kept).facets["tags"] == {"beads": 1, "cells": 1}
