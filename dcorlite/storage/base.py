@@ -196,6 +196,15 @@ class Storage(abc.ABC):
     def abort_direct_upload(self, upload_id):
         """Discard what a client uploaded unfinished through :meth:`upload_urls` URLs."""
 
+    def abort_stray_direct_uploads(self, known_ids, before):
+        """Discard unfinished uploads through :meth:`upload_urls` URLs of no upload row.
+
+        :param known_ids: the ids of the uploads that exist
+        :param before: only those begun before this time (seconds since the epoch)
+        :returns: how many were discarded
+        """
+        return 0
+
     def settle(self, keys):
         """Put objects written before the database named their owners where they belong.
 

@@ -411,6 +411,27 @@ class S3Storage(Storage):
         for bucket, key, s3_upload in self._multipart_uploads(upload_id):
             self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=s3_upload)
 
+    def abort_stray_direct_uploads(self, known_ids, before):
+        """Abort the multipart uploads to resource keys of no upload, begun before ``before``.
+
+        What is left when an upload row went without its multipart upload
+        (a failed abort, a database restored from before the upload); S3
+        keeps the parts of an unfinished upload, unseen, until it is aborted.
+        """
+        aborted = 0
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for bucket in self._own_buckets():
+            for page in paginator.paginate(Bucket=bucket, Prefix="resource/"):
+                for item in page.get("Uploads", []):
+                    rid = resource_id_of(item["Key"])
+                    if (rid is None or rid in known_ids
+                            or item["Initiated"].timestamp() >= before):
+                        continue
+                    self.client.abort_multipart_upload(Bucket=bucket, Key=item["Key"],
+                                                       UploadId=item["UploadId"])
+                    aborted += 1
+        return aborted
+
     def upload_activity(self, upload_id):
         """The newest of the object's time and those of the parts of unfinished uploads."""
         times = [self.modified(self.staging_key(upload_id))]

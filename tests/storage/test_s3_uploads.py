@@ -121,6 +121,33 @@ def test_stale_multipart_upload_is_aborted_by_the_sweep(app, api, uploader, seaw
     assert Upload.get_or_none(Upload.id == result["resource_id"]) is None
 
 
+def test_multipart_upload_of_no_upload_row_is_aborted_by_the_sweep(app, api, uploader,
+                                                                    seaweedfs):
+    """An unfinished multipart upload whose upload row is gone (a failed abort, a restored
+    database) is aborted once old, as the stale upload that still has its row."""
+    user, circle, dataset = uploader
+    kept = _urls(api, user, circle, 2 * PART + 1000)
+    lost = _urls(api, user, circle, 2 * PART + 1000)
+    for result in (kept, lost):
+        _put_parts(result["upload_urls"][:1], os.urandom(PART + 500))
+    Upload.delete().where(Upload.id == lost["resource_id"]).execute()
+    bucket = app.config["S3_BUCKET_TEMPLATE"].format(circle_id=circle.id)
+    client = seaweedfs.client()
+
+    def unfinished():
+        return sorted(u["Key"] for u in client.list_multipart_uploads(Bucket=bucket)
+                      .get("Uploads", []))
+    assert unfinished() == sorted(resource_key(r["resource_id"]) for r in (kept, lost))
+    settings = store.cleanup_settings(app)
+    now = utcnow()
+    assert store.cleanup_stale(get_storage(), **settings,
+                               now=now + datetime.timedelta(minutes=1)) == 0  # begun just now
+    assert len(unfinished()) == 2
+    later = now + datetime.timedelta(hours=settings["max_age_hours"] + 1)
+    assert store.cleanup_stale(get_storage(), **settings, now=later) == 2  # one of each
+    assert unfinished() == []
+
+
 def test_legacy_upload_and_jobs_write_to_the_circle_bucket(app, make_resource, uploader,
                                                          rtdc_path, seaweedfs, tmp_path):
     user, circle, dataset = uploader

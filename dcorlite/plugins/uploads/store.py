@@ -146,17 +146,26 @@ def find_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None):
         if last < active and (upload.created < old or abandoned):
             uploads.append(upload)
     known = {u.id for u in Upload.select(Upload.id)}
-    cutoff = (min(old, active) - datetime.datetime(1970, 1, 1)).total_seconds()
+    cutoff = _stray_cutoff(now, max_age_hours, active_minutes)
     strays = [key for key, mtime in list(storage.list_keys("uploads"))
               if key.rsplit("/", 1)[-1] not in known and mtime < cutoff]
     return uploads, strays
 
 
-def cleanup_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None):
-    """Delete what :func:`find_stale` finds: stale uploads with their files, stray files.
+def _stray_cutoff(now, max_age_hours, active_minutes):
+    """Seconds since the epoch before which what belongs to no upload row is stray."""
+    limit = min(now - datetime.timedelta(hours=max_age_hours),
+                now - datetime.timedelta(minutes=active_minutes))
+    return (limit - datetime.datetime(1970, 1, 1)).total_seconds()
 
-    :returns: number of uploads (and stray files) removed
+
+def cleanup_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None):
+    """Delete what :func:`find_stale` finds: stale uploads with their files, stray files;
+    abort unfinished uploads straight to storage that belong to no upload row.
+
+    :returns: number of uploads (stray files, stray unfinished uploads) removed
     """
+    now = now or utcnow()
     uploads, strays = find_stale(storage, max_age_hours, idle_minutes, active_minutes, now)
     for upload in uploads:
         storage.abort_direct_upload(upload.id)
@@ -165,7 +174,9 @@ def cleanup_stale(storage, max_age_hours, idle_minutes, active_minutes, now=None
         _running.pop(upload.id, None)
     for key in strays:
         storage.delete(key)
-    return len(uploads) + len(strays)
+    known = {u.id for u in Upload.select(Upload.id)}
+    return len(uploads) + len(strays) + storage.abort_stray_direct_uploads(
+        known, _stray_cutoff(now, max_age_hours, active_minutes))
 
 
 _last_sweep = [0.0]
