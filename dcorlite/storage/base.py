@@ -213,6 +213,10 @@ class Storage(abc.ABC):
         Local disk keeps every object in one place, so there is nothing to do.
         """
 
+    def unsettled_keys(self):
+        """Keys that :meth:`settle` would still move (after a restore it did not finish)."""
+        return []
+
     def upload_activity(self, upload_id):
         """When bytes of upload ``upload_id`` last arrived in storage (POSIX time), or None."""
         return self.modified(self.staging_key(upload_id))

@@ -1,4 +1,5 @@
-"""``dcorlite storage migrate SOURCE TARGET``: move the stored files to another storage."""
+"""``dcorlite storage migrate SOURCE TARGET``: move the stored files to another storage;
+``dcorlite storage settle``: finish what an interrupted restore left in the instance bucket."""
 import os
 
 import click
@@ -64,6 +65,23 @@ def migrate_command(state, source, target, no_switch):
         click.echo("every file is copied; STORAGE_URL left as it is (--no-switch)")
         return
     _switch(app, target)
+
+
+@storage_group.command("settle")
+@click.pass_obj
+def settle_command(state):
+    """Move the files a restore wrote before its database to where their rows say.
+
+    A restore into S3 writes every file into the instance bucket, loads the
+    database, then moves each file into its circle's bucket; if that last step
+    failed (the restore says so), this finishes it. Safe to run at any time.
+    """
+    app = state.app
+    with app.app_context():
+        storage = get_storage(app)
+        keys = storage.unsettled_keys()
+        storage.settle(keys)
+    click.echo(f"moved {len(keys)} file(s) to where their rows say")
 
 
 def _switch(app, target):

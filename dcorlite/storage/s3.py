@@ -329,6 +329,20 @@ class S3Storage(Storage):
             self.client.delete_object(Bucket=fallback, Key=key)
             self._buckets.put(rid, bucket)
 
+    def unsettled_keys(self):
+        """Keys in the instance bucket whose resource (or upload) row names a circle."""
+        fallback = self.bucket_name(INSTANCE)
+        if fallback not in self._own_buckets():
+            return []
+        found = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=fallback):
+            for item in page.get("Contents", []):
+                rid = self._resource_id(item["Key"])
+                if rid is not None and self._lookup_row(rid) not in (None, fallback):
+                    found.append(item["Key"])
+        return found
+
     def list_keys(self, prefix):
         prefix = check_key(prefix).rstrip("/") + "/"
         paginator = self.client.get_paginator("list_objects_v2")

@@ -167,7 +167,11 @@ def restore(app, path, private_key):
             storage.delete(key)
         raise
     # the files were written before the database named their circles (S3: their buckets)
-    storage.settle(written)
+    try:
+        storage.settle(written)
+    except Exception as exc:
+        raise RestoreError(f"the backup is restored, but moving its files to their circles' "
+                           f"storage failed ({exc}): run 'dcorlite storage settle'") from exc
     return dict(newest.info, files=len(newest.manifest))
 
 

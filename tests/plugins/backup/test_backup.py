@@ -255,3 +255,48 @@ def test_a_restore_into_s3_puts_every_file_in_its_circles_bucket(
     assert keys_in(template.format(circle_id=circle.id)) == set(before)
     assert keys_in(template.format(circle_id="instance")) == set()
     assert resource_key(dataset.resources[0].id) in before
+
+
+@pytest.mark.sqlite_only
+def test_a_restore_whose_files_could_not_be_settled_is_finished_by_storage_settle(
+        app, app_config, tmp_path, keys, make_user, make_circle, make_dataset, s3_config,
+        seaweedfs, monkeypatch):
+    """The object store fails after the database is in: the restore says what to run, and
+    ``dcorlite storage settle`` moves every file to its circle's bucket."""
+    from dcorlite.storage.s3 import S3Storage
+    owner = make_user("owner")
+    circle = make_circle(owner)
+    make_dataset(owner, circle, private=True)
+    folder = tmp_path / "backups"
+    assert run(app.instance_path, cli_config(app), "backup", "create", "--recipient",
+               keys[1], "--to", str(folder)).exit_code == 0
+    path = str(folder / (archive.list_backups(str(folder))[-1]["name"] + archive.SUFFIX))
+    before = stored_digests(app)
+    wipe(app)
+
+    def unavailable(self, keys):
+        raise ConnectionError("object store unavailable")
+    target = tmp_path / "restored"
+    config = dict(cli_config(app), **s3_config)
+    with monkeypatch.context() as patched:
+        patched.setattr(S3Storage, "settle", unavailable)
+        result = run(target, config, "backup", "restore", path, "--key", keys[0])
+    assert result.exit_code != 0
+    assert "run 'dcorlite storage settle'" in result.output
+    bucket = s3_config["S3_BUCKET_TEMPLATE"].format(circle_id=circle.id)
+    instance_bucket = s3_config["S3_BUCKET_TEMPLATE"].format(circle_id="instance")
+    s3 = seaweedfs.client()
+    assert {i["Key"] for i in s3.list_objects_v2(Bucket=instance_bucket)["Contents"]} == set(
+        before)
+    result = run(target, config, "storage", "settle")
+    assert result.exit_code == 0, result.output
+    assert f"moved {len(before)} file(s)" in result.output
+    assert {i["Key"] for i in s3.list_objects_v2(Bucket=bucket)["Contents"]} == set(before)
+    restored = create_app(dict(app_config, **s3_config), instance_path=str(target))
+    try:
+        with restored.app_context():
+            assert stored_digests(restored) == before
+    finally:
+        stop_app(restored)
+    again = run(target, config, "storage", "settle")
+    assert again.exit_code == 0 and "moved 0 file(s)" in again.output
