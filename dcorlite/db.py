@@ -23,6 +23,7 @@ So the writers of an SQLite file also queue on a :class:`SqliteWriteLock`
 """
 import contextlib
 import fcntl
+import hashlib
 import os
 import threading
 import weakref
@@ -326,6 +327,22 @@ def lock_rows(query):
     :returns: the rows of ``query``
     """
     return list(query.for_update() if is_postgresql() else query)
+
+
+@contextlib.contextmanager
+def serialized(name):
+    """A transaction that no other ``serialized(name)`` transaction runs beside, on any host.
+
+    For read-modify-write sequences outside the database (an S3 bucket policy
+    made from rows). PostgreSQL: a transaction-level advisory lock on a hash
+    of ``name``, waited for; SQLite (one host) transactions hold the database's
+    write lock from ``BEGIN IMMEDIATE`` on, so they are serialized already.
+    """
+    with database.atomic():
+        if is_postgresql():
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+        yield
 
 
 def migrate(extra=()):

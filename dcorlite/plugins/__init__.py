@@ -10,6 +10,7 @@ from .. import hookspecs
 BUILTIN_PLUGINS = (
     "dcorlite.storage.local",
     "dcorlite.storage.s3",
+    "dcorlite.storage.s3_public",
     "dcorlite.storage.plugin",
     "dcorlite.jobs.plugin",
     "dcorlite.inspection.plugin",

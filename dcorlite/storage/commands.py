@@ -1,11 +1,12 @@
 """``dcorlite storage migrate SOURCE TARGET``: move the stored files to another storage;
-``dcorlite storage settle``: finish what an interrupted restore left in the instance bucket."""
+``settle``: finish what an interrupted restore left in the instance bucket; ``public-read``:
+make the public-read bucket policies of S3 (:mod:`.s3_public`)."""
 import os
 
 import click
 
 from .. import config_file, host
-from . import get_storage, migrate
+from . import get_storage, migrate, s3_public
 
 
 def _same_url(a, b):
@@ -82,6 +83,22 @@ def settle_command(state):
         keys = storage.unsettled_keys()
         storage.settle(keys)
     click.echo(f"moved {len(keys)} file(s) to where their rows say")
+
+
+@storage_group.command("public-read")
+@click.pass_obj
+def public_read_command(state):
+    """Let anyone read the objects of public datasets on S3 (S3_PUBLIC_READ).
+
+    Each circle's bucket policy is made from the database; this runs by itself
+    at every change and is needed only after the object store was unreachable.
+    """
+    app = state.app
+    with app.app_context():
+        if s3_public.public_read_storage(app) is None:
+            raise click.ClickException("STORAGE_URL is not s3: or S3_PUBLIC_READ is off")
+        count = s3_public.ensure_all(app)
+    click.echo(f"public-read policy of {count} circle(s) made from the database")
 
 
 def _switch(app, target):

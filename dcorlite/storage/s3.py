@@ -354,6 +354,22 @@ class S3Storage(Storage):
                         self._buckets.put(rid, bucket)
                     yield item["Key"], item["LastModified"].timestamp()
 
+    def bucket_policy(self, bucket):
+        """The bucket's policy as a dict, or None (no policy, or no such bucket)."""
+        try:
+            return json.loads(self.client.get_bucket_policy(Bucket=bucket)["Policy"])
+        except self._errors as exc:
+            if _status(exc) == 404:
+                return None
+            raise
+
+    def set_bucket_policy(self, bucket, policy):
+        """Write ``policy`` (a dict) as the bucket's policy; None removes it."""
+        if policy is None:
+            self.client.delete_bucket_policy(Bucket=bucket)
+        else:
+            self.client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
     # -- URLs ------------------------------------------------------------------
 
     def object_url(self, key):
