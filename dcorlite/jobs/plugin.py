@@ -14,6 +14,8 @@ def config_defaults():
         "JOBS_IMMEDIATE": False,   # run jobs inside the request (tests only)
         "JOBS_WORKERS": 2,         # worker threads inside `dcorlite serve`
         "JOBS_SCRATCH_DIR": None,  # default: <instance>/tmp
+        "JOBS_SCRATCH_MAX_BYTES": None,  # copies of S3 objects held there at once (None: disk)
+        "JOBS_SCRATCH_WAIT_SECONDS": 600,  # how long a job waits for that space
         "JOBS_WAIT_SECONDS": 60,   # how long a request waits for a job it needs
         "JOBS_MAX_WAITERS": 4,     # requests that may wait at once (each holds a thread)
         "JOBS_NICE": 10,           # niceness of `dcorlite worker`: requests come first

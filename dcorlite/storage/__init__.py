@@ -30,18 +30,19 @@ def get_storage(app=None):
 
 
 @contextlib.contextmanager
-def local_copy(storage, key):
+def local_copy(storage, key, wait=True):
     """Yield a local file path with the content of ``key``.
 
     Backends without local files (S3) copy it into a scratch folder of its
-    own below ``JOBS_SCRATCH_DIR``, removed when the block ends.
+    own below ``JOBS_SCRATCH_DIR``, removed when the block ends, once its size
+    fits there (:func:`dcorlite.jobs.scratch.scratch_dir`; ``wait=False`` in a request).
     """
     path = storage.local_path(key)
     if path is not None:
         yield path
         return
     from ..jobs.scratch import scratch_dir
-    with scratch_dir() as work:
+    with scratch_dir(reserve=storage.size(key), wait=wait) as work:
         tmp = os.path.join(work, "copy.rtdc")
         with open(tmp, "wb") as out, storage.open_range(key) as src:
             shutil.copyfileobj(src, out, 4 * 1024 * 1024)

@@ -3,9 +3,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
-from dcorlite.jobs.scratch import clean_scratch, scratch_dir
+import pytest
+
+from dcorlite.jobs.scratch import ScratchFull, clean_scratch, scratch_dir
 
 HOLDER = """
 import sys, time
@@ -69,3 +72,45 @@ def test_starting_the_job_consumer_cleans_up(app):
         assert not os.path.exists(left)
     finally:
         consumer.stop(graceful=True)
+
+
+def test_a_reservation_beyond_the_limit_fails_at_once(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "JOBS_SCRATCH_MAX_BYTES", 1000)
+    with app.app_context(), pytest.raises(ScratchFull, match="JOBS_SCRATCH_MAX_BYTES"):
+        with scratch_dir(str(tmp_path), reserve=1001):
+            pass
+    assert not [n for n in os.listdir(tmp_path) if n.startswith("job-")]
+
+
+def test_reservations_of_one_host_stay_within_the_limit(app, tmp_path, monkeypatch):
+    """While one job's reservation holds the space, another's does not fit; it gets the
+    space once the first job ends, waiting for it if it may."""
+    monkeypatch.setitem(app.config, "JOBS_SCRATCH_MAX_BYTES", 1500)
+    base = str(tmp_path)
+    entered, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def first_job():
+        with app.app_context(), scratch_dir(base, reserve=1000):
+            entered.set()
+            release.wait(30)
+
+    def second_job():
+        with app.app_context(), scratch_dir(base, reserve=1000):
+            done.set()
+    first = threading.Thread(target=first_job)
+    first.start()
+    assert entered.wait(30)
+    with app.app_context():
+        with pytest.raises(ScratchFull, match="did not become free"):
+            with scratch_dir(base, reserve=1000, wait=False):
+                pass
+        with scratch_dir(base, reserve=500, wait=False):  # what is left fits
+            pass
+    second = threading.Thread(target=second_job)
+    second.start()
+    assert not done.is_set()
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert done.is_set()
+    assert not [n for n in os.listdir(tmp_path) if n.startswith("job-")]

@@ -158,6 +158,21 @@ def test_legacy_upload_and_jobs_write_to_the_circle_bucket(app, make_resource, u
     found = [o["Key"] for o in seaweedfs.client().list_objects_v2(Bucket=bucket)["Contents"]]
     assert sorted(k.split("/")[0] for k in found) == sorted(
         ["condensed", "condensed_meta", "kernel", "preview", "resource"])
-    assert os.listdir(tmp_path / "instance" / "tmp") == []  # scratch copies removed
+    assert not [n for n in os.listdir(tmp_path / "instance" / "tmp")
+                if n.startswith("job-")]  # scratch copies removed
     other = app.config["S3_BUCKET_TEMPLATE"].format(circle_id="instance")
     assert other not in [b["Name"] for b in seaweedfs.client().list_buckets()["Buckets"]]
+
+
+def test_a_job_whose_copy_does_not_fit_the_scratch_limit_records_why(
+        app, make_resource, uploader, rtdc_path, tmp_path, monkeypatch):
+    from dcorlite.models import JobState
+    monkeypatch.setitem(app.config, "JOBS_SCRATCH_MAX_BYTES", rtdc_path.stat().st_size - 1)
+    user, circle, dataset = uploader
+    resource = make_resource(user, dataset, rtdc_path)
+    drain(app)
+    errors = [s.error for s in JobState.select().where(JobState.resource == resource.id)
+              if s.state == "error"]
+    assert any("more than JOBS_SCRATCH_MAX_BYTES" in e for e in errors)
+    assert all("JOBS_SCRATCH_MAX_BYTES" in e or e.startswith("dependency") for e in errors)
+    assert not [n for n in os.listdir(tmp_path / "instance" / "tmp") if n.startswith("job-")]

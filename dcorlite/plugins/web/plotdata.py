@@ -20,7 +20,7 @@ SEED = 42
 def condensed_file(resource_id):
     """The condensed copy of a resource, opened read-only with h5py."""
     storage = get_storage()
-    with local_copy(storage, resource_key(resource_id, "condensed")) as path, \
+    with local_copy(storage, resource_key(resource_id, "condensed"), wait=False) as path, \
             open_readonly(path) as h5:
         yield h5
 
