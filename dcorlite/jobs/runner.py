@@ -4,6 +4,7 @@ import logging
 from .. import host
 from ..db import own_connection
 from ..models import JobState, Resource, utcnow
+from ..storage import shared_copies
 from . import _forced, registered_jobs, waiting
 from .locks import resource_lock
 
@@ -37,7 +38,8 @@ def process_resource(app, resource_id, force=False, only=None):
                 return None
             token_force = _forced.set(force)
             try:
-                return _run_all(app, resource, force, only)
+                with shared_copies():  # on S3: one download of the original for all jobs
+                    return _run_all(app, resource, force, only)
             finally:
                 _forced.reset(token_force)
 

@@ -6,6 +6,7 @@ import os
 import pytest
 import requests
 
+from dcorlite.jobs import runner
 from dcorlite.jobs.queue import drain
 from dcorlite.models import Resource, Upload, utcnow
 from dcorlite.plugins.uploads import parts, store
@@ -176,3 +177,17 @@ def test_a_job_whose_copy_does_not_fit_the_scratch_limit_records_why(
     assert any("more than JOBS_SCRATCH_MAX_BYTES" in e for e in errors)
     assert all("JOBS_SCRATCH_MAX_BYTES" in e or e.startswith("dependency") for e in errors)
     assert not [n for n in os.listdir(tmp_path / "instance" / "tmp") if n.startswith("job-")]
+
+
+def test_the_jobs_of_a_resource_download_its_original_once(app, make_resource, uploader,
+                                                          rtdc_path, monkeypatch):
+    from dcorlite.storage.s3 import S3Storage
+    user, circle, dataset = uploader
+    resource = make_resource(user, dataset, rtdc_path)
+    reads = []
+    original = S3Storage.open_range
+    monkeypatch.setattr(S3Storage, "open_range", lambda self, key, *args, **kwargs: (
+        reads.append(key), original(self, key, *args, **kwargs))[1])
+    outcome = runner.process_resource(app, resource.id)
+    assert len(outcome) >= 3 and not any(outcome.values())  # several jobs read it
+    assert reads.count(resource_key(resource.id)) == 1
