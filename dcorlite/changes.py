@@ -67,6 +67,10 @@ class CounterCache:
         self._generation = -1
         self._database = None  # the database the values came from
 
+    def size(self):
+        """How many values are cached (some may be of an older counter value)."""
+        return len(self._values)
+
     def get(self, key, load):
         """The value for ``key``: cached if loaded under the current counter, else ``load()``.
 

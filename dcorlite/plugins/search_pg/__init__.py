@@ -129,6 +129,24 @@ def search_rebuild(app, progress, processes):
 
 
 @hookimpl
+def admin_status(app):
+    """Whether the documents answer searches, how many there are, what this process keeps."""
+    if not _active(app):
+        return None
+    from flask_babel import gettext as _
+    from .models import SearchDocument
+    stale = documents.stale_count()
+    extensions = app.extensions["dcorlite"]
+    rows = [(_("Answers searches"), _("yes") if not stale else _(
+                "no: %(n)d datasets without a current document (run 'dcorlite search "
+                "reindex')", n=stale)),
+            (_("Documents"), SearchDocument.select().count()),
+            (_("Facet keys kept by this process"), extensions["search_pg_facets"].key_count()),
+            (_("Results kept by this process"), extensions["search_pg_results"].size())]
+    return [{"title": _("Search (PostgreSQL)"), "rows": rows}]
+
+
+@hookimpl
 def search_check(app):
     """``dcorlite search check``: every document compared with the one made now."""
     if not _active(app):

@@ -156,14 +156,21 @@ def rebuild(progress=None):
     return count
 
 
+def _stale():
+    return (Dataset.select(Dataset.id)
+            .join(SearchDocument, pw.JOIN.LEFT_OUTER, on=(SearchDocument.dataset_id == Dataset.id))
+            .where(SearchDocument.revision.is_null()
+                   | (SearchDocument.revision != Dataset.revision)))
+
+
 def stale_exists():
     """True if a dataset lacks a document made from its current revision."""
-    missing = (Dataset.select(Dataset.id)
-               .join(SearchDocument, pw.JOIN.LEFT_OUTER,
-                     on=(SearchDocument.dataset_id == Dataset.id))
-               .where(SearchDocument.revision.is_null()
-                      | (SearchDocument.revision != Dataset.revision)))
-    return missing.exists()
+    return _stale().exists()
+
+
+def stale_count():
+    """How many datasets lack a document made from their current revision."""
+    return _stale().count()
 
 
 def check():

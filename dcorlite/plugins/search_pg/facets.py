@@ -100,6 +100,10 @@ class FacetValues:
         self._slots = {}  # dataset id → position in the masks (never reused)
         self._keys = cachetools.LRUCache(MAX_KEYS)
 
+    def key_count(self):
+        """How many faceted keys' values are kept."""
+        return len(self._keys)
+
     def counts(self, keys, hit_ids):
         """``{key: {value text: datasets}}`` of the datasets ``hit_ids`` (in the snapshot)."""
         with self._lock:

@@ -24,6 +24,10 @@ class ResultCache:
     def __init__(self, maxsize):
         self._cache = changes.CounterCache(changes.DATASETS, maxsize) if maxsize else None
 
+    def size(self):
+        """How many results are kept."""
+        return self._cache.size() if self._cache is not None else 0
+
     def get(self, query, user, compute):
         """The result of ``query`` for ``user``: kept, or ``compute()`` (then kept)."""
         if self._cache is None:

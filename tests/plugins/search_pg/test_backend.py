@@ -217,3 +217,24 @@ def test_a_search_inside_a_transaction_keeps_nothing_of_it(app, make_user, make_
     with database.atomic():
         search_pg.documents.write(other.id)
     assert searching.search(query, None, kept).facets["tags"] == {"beads": 1, "cells": 1}
+
+
+@postgresql_backend
+def test_status_page_shows_the_documents_and_what_this_process_keeps(
+        app, make_user, make_circle, make_dataset):
+    from tests.plugins.web.conftest import PASSWORD, login
+    owner, admin = make_user("owner"), make_user("admin", sysadmin=True, password=PASSWORD)
+    dataset = make_dataset(owner, make_circle(owner, name="lab"))
+    client = app.test_client()
+    assert _counts(client, "tags") == {}
+    login(client, admin)
+
+    def row(label):
+        html = client.get("/admin/status").get_data(as_text=True)
+        assert "Search (PostgreSQL)" in html
+        return html.split(f'<th scope="row">{label}</th><td>', 1)[1].split("</td>", 1)[0]
+    assert row("Answers searches") == "yes"
+    assert row("Documents") == "1"
+    assert row("Facet keys kept by this process") == "1"
+    SearchDocument.delete().where(SearchDocument.dataset_id == dataset.id).execute()
+    assert row("Answers searches").startswith("no: 1 datasets without a current document")
