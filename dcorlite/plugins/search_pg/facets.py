@@ -142,8 +142,9 @@ class FacetValues:
         self._fingerprints, self._counter = fingerprints, counter
 
     def _reread(self, changed, gone):
+        outdated = set(changed) | set(gone)
         for values in self._keys.values():
-            values.remove(set(changed) | set(gone))
+            values.remove(outdated)
         if not self._keys:
             return
         for first in range(0, len(changed), REREAD_COUNT):
