@@ -219,6 +219,17 @@ def test_keygen_writes_a_private_key_only_its_owner_reads(tmp_path):
     assert again.exit_code == 1 and "never overwritten" in again.output
 
 
+def _backed_up_then_wiped(app, tmp_path, keys):
+    """Back the instance up, take it away; ``(archive path, stored digests before)``."""
+    folder = tmp_path / "backups"
+    assert run(app.instance_path, cli_config(app), "backup", "create", "--recipient",
+               keys[1], "--to", str(folder)).exit_code == 0
+    path = str(folder / (archive.list_backups(str(folder))[-1]["name"] + archive.SUFFIX))
+    before = stored_digests(app)
+    wipe(app)
+    return path, before
+
+
 @pytest.mark.sqlite_only  # where the files go does not depend on the database
 def test_a_restore_into_s3_puts_every_file_in_its_circles_bucket(
         app, app_config, tmp_path, keys, make_user, make_circle, make_dataset, s3_config,
@@ -226,12 +237,7 @@ def test_a_restore_into_s3_puts_every_file_in_its_circles_bucket(
     owner = make_user("owner")
     circle = make_circle(owner)
     dataset = make_dataset(owner, circle, private=True)
-    folder = tmp_path / "backups"
-    assert run(app.instance_path, cli_config(app), "backup", "create", "--recipient",
-               keys[1], "--to", str(folder)).exit_code == 0
-    path = str(folder / (archive.list_backups(str(folder))[-1]["name"] + archive.SUFFIX))
-    before = stored_digests(app)
-    wipe(app)
+    path, before = _backed_up_then_wiped(app, tmp_path, keys)
 
     target = tmp_path / "restored"
     config = dict(cli_config(app), **s3_config)
@@ -267,12 +273,7 @@ def test_a_restore_whose_files_could_not_be_settled_is_finished_by_storage_settl
     owner = make_user("owner")
     circle = make_circle(owner)
     make_dataset(owner, circle, private=True)
-    folder = tmp_path / "backups"
-    assert run(app.instance_path, cli_config(app), "backup", "create", "--recipient",
-               keys[1], "--to", str(folder)).exit_code == 0
-    path = str(folder / (archive.list_backups(str(folder))[-1]["name"] + archive.SUFFIX))
-    before = stored_digests(app)
-    wipe(app)
+    path, before = _backed_up_then_wiped(app, tmp_path, keys)
 
     def unavailable(self, keys):
         raise ConnectionError("object store unavailable")
