@@ -15,6 +15,7 @@ import warnings
 import click
 
 from . import __version__, cli_errors
+from .db_commands import db_group
 from .search_commands import search_group
 
 DEBUG_ENV = "DCORLITE_DEBUG"
@@ -132,6 +133,7 @@ def cli(ctx, instance):
 
 
 cli.add_command(search_group)
+cli.add_command(db_group)
 
 
 @cli.command()
