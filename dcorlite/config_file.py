@@ -65,3 +65,18 @@ def set_value(path, key, value, comment):
     except BaseException:
         os.unlink(partial)
         raise
+
+
+def switch(instance_path, key, value, command):
+    """Make ``KEY = value`` the instance's setting (for ``dcorlite command``); say what was done.
+
+    :returns: ``(lines to show, problem or None)``: the problem is a
+        ``DCORLITE_<KEY>`` in the environment, which wins over ``config.py``
+    """
+    path = os.path.join(instance_path, "config.py")
+    set_value(path, key, value, f"set by `dcorlite {command}`")
+    problem = None
+    if os.environ.get(f"DCORLITE_{key}"):
+        problem = (f"DCORLITE_{key} in the environment overrides config.py: set it to "
+                   f"{value} where the servers and workers are started")
+    return f"{path}: {key} = {value!r}", problem

@@ -42,13 +42,10 @@ def copy_command(state, target, no_switch):
     if no_switch:
         click.echo("DATABASE_URL left as it is (--no-switch)")
         return
-    path = os.path.join(state.instance, "config.py")
-    config_file.set_value(path, "DATABASE_URL", target, "set by `dcorlite db copy`")
-    click.echo(f"{path}: DATABASE_URL = {target!r}")
-    if os.environ.get("DCORLITE_DATABASE_URL"):
-        raise click.ClickException(
-            "DCORLITE_DATABASE_URL in the environment overrides config.py: set it to "
-            f"{target} where the servers and workers are started")
+    done, problem = config_file.switch(state.instance, "DATABASE_URL", target, "db copy")
+    click.echo(done)
+    if problem:
+        raise click.ClickException(problem)
     if state.app.config["SEARCH_BACKEND"] == "postgresql":
         click.echo("run 'dcorlite search reindex' to write the search documents")
     click.echo("start the servers and workers again to use it")

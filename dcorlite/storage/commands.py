@@ -102,11 +102,9 @@ def public_read_command(state):
 
 
 def _switch(app, target):
-    path = os.path.join(app.instance_path, "config.py")
-    config_file.set_value(path, "STORAGE_URL", target, "set by `dcorlite storage migrate`")
-    click.echo(f"every file is copied; {path}: STORAGE_URL = {target!r}")
-    if os.environ.get("DCORLITE_STORAGE_URL"):
-        raise click.ClickException(
-            "DCORLITE_STORAGE_URL in the environment overrides config.py: set it to "
-            f"{target} where the servers and workers are started")
+    done, problem = config_file.switch(app.instance_path, "STORAGE_URL", target,
+                                       "storage migrate")
+    click.echo(f"every file is copied; {done}")
+    if problem:
+        raise click.ClickException(problem)
     click.echo("restart the servers and workers to use it")

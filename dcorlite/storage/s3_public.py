@@ -131,4 +131,5 @@ def dataset_deleted(dataset, purged):
 @hookimpl
 def resource_created(resource):
     """A resource added to an active public dataset joins the statement."""
-    _changed(resource.dataset)
+    if public_read_storage(current_app) is not None:  # else no need to load the dataset
+        _changed(resource.dataset)

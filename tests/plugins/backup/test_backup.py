@@ -219,6 +219,16 @@ def test_keygen_writes_a_private_key_only_its_owner_reads(tmp_path):
     assert again.exit_code == 1 and "never overwritten" in again.output
 
 
+def _digests_on_s3(app_config, s3_config, instance):
+    """:func:`stored_digests` of the restored ``instance`` on the test's S3 storage."""
+    restored = create_app(dict(app_config, **s3_config), instance_path=str(instance))
+    try:
+        with restored.app_context():
+            return stored_digests(restored)
+    finally:
+        stop_app(restored)
+
+
 def _backed_up_then_wiped(app, tmp_path, keys):
     """Back the instance up, take it away; ``(archive path, stored digests before)``."""
     folder = tmp_path / "backups"
@@ -244,12 +254,7 @@ def test_a_restore_into_s3_puts_every_file_in_its_circles_bucket(
     result = run(target, config, "backup", "restore", path, "--key", keys[0])
     assert result.exit_code == 0, result.output
 
-    restored = create_app(dict(app_config, **s3_config), instance_path=str(target))
-    try:
-        with restored.app_context():
-            assert stored_digests(restored) == before
-    finally:
-        stop_app(restored)
+    assert _digests_on_s3(app_config, s3_config, target) == before
     s3 = seaweedfs.client()
 
     def keys_in(bucket):
@@ -293,11 +298,6 @@ def test_a_restore_whose_files_could_not_be_settled_is_finished_by_storage_settl
     assert result.exit_code == 0, result.output
     assert f"moved {len(before)} file(s)" in result.output
     assert {i["Key"] for i in s3.list_objects_v2(Bucket=bucket)["Contents"]} == set(before)
-    restored = create_app(dict(app_config, **s3_config), instance_path=str(target))
-    try:
-        with restored.app_context():
-            assert stored_digests(restored) == before
-    finally:
-        stop_app(restored)
+    assert _digests_on_s3(app_config, s3_config, target) == before
     again = run(target, config, "storage", "settle")
     assert again.exit_code == 0 and "moved 0 file(s)" in again.output
