@@ -248,12 +248,17 @@ class _Postgresql(_WriteCounting, PooledPostgresqlDatabase):
     """Pooled PostgreSQL that counts writes."""
 
 
+def url_kind(url):
+    """``"sqlite"`` or ``"postgresql"`` for a database URL (``postgres://`` too), else None."""
+    return _SCHEMES.get(urlparse(url).scheme.split("+")[0])
+
+
 def open_database(url):
     """Return a pooled peewee database for ``url`` (``sqlite:///…`` or ``postgresql://…``).
 
     :raises ValueError: for any other scheme, or a URL without a database name
     """
-    scheme = _SCHEMES.get(urlparse(url).scheme.split("+")[0])
+    scheme = url_kind(url)
     kwargs = parse(url)
     if scheme is None:
         raise ValueError(f"DATABASE_URL must start with sqlite:// or postgresql://, "

@@ -21,16 +21,17 @@ def copy_command(state, target, no_switch):
     """Copy the instance's SQLite database into the new PostgreSQL database TARGET.
 
     TARGET (postgresql://user@host/name) gets the schema of every migration,
-    then every row, in one transaction: a failed copy leaves it as it was.
+    then every row, in one transaction: a failed copy leaves no rows there.
     Stop the servers and workers first (what they write meanwhile would not be
     copied). Then DATABASE_URL = TARGET is written to <instance>/config.py.
     """
     from .app import stop_app
+    from .db import url_kind
     from .db_copy import CopyError, copy
     source = state.app.config["DATABASE_URL"]
-    if not source.startswith("sqlite"):
+    if url_kind(source) != "sqlite":
         raise click.ClickException(f"DATABASE_URL is not an SQLite database: {source}")
-    if not target.startswith("postgresql"):
+    if url_kind(target) != "postgresql":
         raise click.ClickException("TARGET must be a postgresql:// URL")
     stop_app(state.app)  # no background work of this process writes meanwhile
     _make_schema(state.instance, target)

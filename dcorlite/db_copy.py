@@ -2,14 +2,14 @@
 
 A site that outgrows one machine moves its database as it moves its files
 (``storage migrate``): by a URL. The target gets its schema from the same
-migrations (the core's and every plugin's, by starting an app on it), then
-every row of every table the source has, in one transaction on each side
-(a consistent read of the source; nothing of a failed copy stays in the
-target), tables in the order of their foreign keys. What the migrations put
-into the target (counters, the instance's id and secret) is replaced by the
-source's, so tokens, signed URLs and sessions stay valid. Row counts are
-compared before the commit and sequences set past the copied ids. Migration
-histories are the target's own. Tables only PostgreSQL has (the search
+migrations (the core's and every plugin's: ``dcorlite init`` on it, see
+:mod:`dcorlite.db_commands`), then every row of every table the source has,
+in one transaction on each side (a consistent read of the source; no row of
+a failed copy stays in the target), tables in the order of their foreign
+keys. What the migrations put into the target (counters, the instance's id
+and secret) is replaced by the source's, so tokens, signed URLs and sessions
+stay valid. Sequences are set past the copied ids. Migration histories are
+the target's own. Tables only PostgreSQL has (the search
 backend's documents) stay empty: ``dcorlite search reindex`` fills them.
 """
 import sqlite3
@@ -27,7 +27,7 @@ IN_USE = ("user", "dataset")
 
 
 class CopyError(Exception):
-    """The copy cannot start (a used target) or its counts did not agree (rolled back)."""
+    """The copy cannot start: the target is in use."""
 
 
 def _target_tables(cur):
@@ -73,17 +73,17 @@ def _converter(data_type):
     return lambda v: v
 
 
-def copy(source_url, target_url, progress=None):
+def copy(source_url, target_url):
     """Copy every row of the SQLite database ``source_url`` into ``target_url``.
 
     The target must have the schema already (:func:`dcorlite.db.migrate`) and
     no users or datasets.
 
     :returns: ``{table: rows copied}``
-    :raises CopyError: for a target in use, or counts that differ (nothing kept)
+    :raises CopyError: for a target in use (nothing is written)
     """
     source = sqlite3.connect(parse(source_url)["database"], isolation_level=None)
-    target = psycopg2.connect(**_pg_params(target_url))
+    target = psycopg2.connect(**parse(target_url))  # as db.open_database reads it
     copied = {}
     try:
         source.execute("BEGIN")  # one snapshot of the source for the whole copy
@@ -102,13 +102,6 @@ def copy(source_url, target_url, progress=None):
                 cur.execute(f'DELETE FROM "{table}"')  # what the migrations put there
             for table in order:
                 copied[table] = _copy_table(source, cur, table, types[table])
-                if progress:
-                    progress(table, copied[table])
-            for table in order:
-                cur.execute(f'SELECT count(*) FROM "{table}"')
-                if cur.fetchone()[0] != copied[table]:
-                    raise CopyError(f"table {table}: {copied[table]} rows read, a different "
-                                    "number in the target (nothing was kept)")
             _advance_sequences(cur)
     finally:
         source.close()
@@ -141,8 +134,3 @@ def _advance_sequences(cur):
                         COALESCE(MAX("{column}"), 1), MAX("{column}") IS NOT NULL)
                         FROM "{table}" """)
 
-
-def _pg_params(url):
-    """psycopg2 keyword arguments of a ``postgresql://`` URL (``options`` included)."""
-    from psycopg2.extensions import parse_dsn
-    return parse_dsn(url.replace("postgresql+pool://", "postgresql://", 1))

@@ -79,6 +79,10 @@ def _results(app=None):
     return (app or current_app).extensions["dcorlite"]["search_pg_results"]
 
 
+def _kept_facets(app=None):
+    return (app or current_app).extensions["dcorlite"]["search_pg_facets"]
+
+
 @hookimpl
 def register_migrations():
     """Tables ``search_pg_document``, ``search_pg_value``; counters ``search_pg_groups``,
@@ -107,7 +111,7 @@ def search_datasets(query, user):
     """Answer from the documents; None (SQL search) while they are stale."""
     if not _active() or not _freshness().current():
         return None
-    kept = current_app.extensions["dcorlite"]["search_pg_facets"]
+    kept = _kept_facets()
     return _results().get(query, user, lambda: searching.search(query, user, kept))
 
 
@@ -136,13 +140,12 @@ def admin_status(app):
     from flask_babel import gettext as _
     from .models import SearchDocument
     stale = documents.stale_count()
-    extensions = app.extensions["dcorlite"]
     rows = [(_("Answers searches"), _("yes") if not stale else _(
                 "no: %(n)d datasets without a current document (run 'dcorlite search "
                 "reindex')", n=stale)),
             (_("Documents"), SearchDocument.select().count()),
-            (_("Facet keys kept by this process"), extensions["search_pg_facets"].key_count()),
-            (_("Results kept by this process"), extensions["search_pg_results"].size())]
+            (_("Facet keys kept by this process"), _kept_facets(app).key_count()),
+            (_("Results kept by this process"), _results(app).size())]
     return [{"title": _("Search (PostgreSQL)"), "rows": rows}]
 
 
