@@ -117,6 +117,14 @@ class Storage(abc.ABC):
     def list_keys(self, prefix):
         """Yield ``(key, modified_timestamp)`` for objects below ``prefix``."""
 
+    def list_objects(self, prefix):
+        """Yield ``(key, size, modified_timestamp)`` for objects below ``prefix``.
+
+        Backends whose listing gives sizes override this (no request per object).
+        """
+        for key, modified in self.list_keys(prefix):
+            yield key, self.size(key), modified
+
     def put_file(self, key, path):
         """Store the local file ``path`` as ``key``; readers never see a partial object.
 

@@ -73,12 +73,20 @@ class LocalStorage(Storage):
         os.replace(self.path(src), dst_path)
 
     def list_keys(self, prefix):
+        for key, _, modified in self.list_objects(prefix):
+            yield key, modified
+
+    def list_objects(self, prefix):
         base = self.path(prefix)
         for dirpath, _, filenames in os.walk(base):
             for name in filenames:
                 full = os.path.join(dirpath, name)
+                try:
+                    stat = os.stat(full)
+                except FileNotFoundError:  # deleted since the folder was read
+                    continue
                 rel = os.path.relpath(full, self.root).replace(os.sep, "/")
-                yield rel, os.path.getmtime(full)
+                yield rel, stat.st_size, stat.st_mtime
 
 
 @hookimpl

@@ -82,9 +82,9 @@ def source_objects(storage):
     """``[(key, size, modified)]`` of the objects to copy (finished ones, no ``.part``)."""
     found = []
     for artifact in RESOURCE_ARTIFACTS:
-        for key, modified in storage.list_keys(artifact):
+        for key, size, modified in storage.list_objects(artifact):
             if not key.endswith(".part"):
-                found.append((key, storage.size(key), modified))
+                found.append((key, size, modified))
     return sorted(found)
 
 

@@ -344,6 +344,10 @@ class S3Storage(Storage):
         return found
 
     def list_keys(self, prefix):
+        for key, _, modified in self.list_objects(prefix):
+            yield key, modified
+
+    def list_objects(self, prefix):
         prefix = check_key(prefix).rstrip("/") + "/"
         paginator = self.client.get_paginator("list_objects_v2")
         for bucket in self._own_buckets():
@@ -352,7 +356,7 @@ class S3Storage(Storage):
                     rid = self._resource_id(item["Key"])
                     if rid is not None:
                         self._buckets.put(rid, bucket)
-                    yield item["Key"], item["LastModified"].timestamp()
+                    yield item["Key"], item["Size"], item["LastModified"].timestamp()
 
     def bucket_policy(self, bucket):
         """The bucket's policy as a dict, or None (no policy, or no such bucket)."""

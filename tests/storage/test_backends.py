@@ -101,6 +101,8 @@ def test_move_delete_exists_list(storage):
     listed = list(storage.list_keys("resource"))
     assert [k for k, _ in listed] == ["resource/aaa/bbb/m"]
     assert abs(listed[0][1] - storage.modified("resource/aaa/bbb/m")) < 1
+    assert list(storage.list_objects("resource")) == [
+        ("resource/aaa/bbb/m", storage.size("resource/aaa/bbb/m"), listed[0][1])]
     storage.delete("resource/aaa/bbb/m")
     storage.delete("resource/aaa/bbb/m")  # deleting twice is fine
     assert not storage.exists("resource/aaa/bbb/m")

@@ -65,6 +65,16 @@ def _identity(value):
     return ("number", float(value)) if isinstance(value, (int, float)) else ("string", value)
 
 
+def float_value(value):
+    """A number ``value`` as a float (for ranges), None for other values and huge ints."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond a double: the SQL search cannot compare it either
+        return None
+
+
 def field_values(parts):
     """``{key: [value, …]}``: the distinct values of the lists and ``dc:``/``sp:`` keys.
 
@@ -93,6 +103,8 @@ def field_values(parts):
 def make(dataset, parts):
     """``(document row, value rows)`` of ``dataset`` as dicts for ``insert_many``.
 
+    The value rows lack the ``document_number``, which the database gives.
+
     :param parts: the dataset's :class:`dcorlite.loading.DatasetParts`
     """
     text = dataset_text(dataset, parts)
@@ -103,23 +115,40 @@ def make(dataset, parts):
     document = {"dataset_id": dataset.id, "revision": dataset.revision or 0,
                 "stems": stems, "words": words,
                 "fingerprint": hashlib.sha256(content.encode()).hexdigest()}
-    rows = [{"key": key, "value": json.dumps(value), "dataset_id": dataset.id}
+    rows = [{"key": key, "value": json.dumps(value), "float_value": float_value(value),
+             "dataset_id": dataset.id}
             for key, found in values.items() for value in found]
     return document, rows
 
 
 def _replace(datasets, ids):
-    """Delete the documents of ``ids``; write those of ``datasets`` (the ones that exist)."""
+    """Delete the documents of ``ids``; write those of ``datasets`` (the ones that exist).
+
+    A document written again keeps its number, so that the facet values the
+    processes keep of an unchanged document stay valid. (An upsert would
+    take a number from the sequence at every write: the numbers, and with
+    them the processes' arrays, would grow with the writes, not the datasets.)
+    """
+    numbers = dict(SearchDocument.select(SearchDocument.dataset_id, SearchDocument.number)
+                   .where(SearchDocument.dataset_id.in_(ids)).tuples())
     SearchValue.delete().where(SearchValue.dataset_id.in_(ids)).execute()
     SearchDocument.delete().where(SearchDocument.dataset_id.in_(ids)).execute()
     parts = dataset_parts(datasets, collaborators=False)
-    documents, values = [], []
+    known, new, values = [], [], []
     for dataset in datasets:
         document, rows = make(dataset, parts[dataset.id])
-        documents.append(document)
+        if dataset.id in numbers:
+            known.append(dict(document, number=numbers[dataset.id]))
+        else:
+            new.append(document)
         values += rows
-    if documents:
-        SearchDocument.insert_many(documents).execute()
+    if known:
+        SearchDocument.insert_many(known).execute()
+    if new:
+        numbers.update(SearchDocument.insert_many(new).returning(
+            SearchDocument.dataset_id, SearchDocument.number).tuples().execute())
+    for row in values:
+        row["document_number"] = numbers[row["dataset_id"]]
     for first in range(0, len(values), 1000):
         SearchValue.insert_many(values[first:first + 1000]).execute()
 

@@ -2,15 +2,17 @@
 
 ``search_pg_document`` holds one row per dataset: its free text as two
 ``tsvector`` columns with GIN indexes (stemmed words; words without
-punctuation), the dataset revision it was made from and a fingerprint of
-the whole document. ``search_pg_value`` holds one row per dataset, field and
-value for the multi-valued fields: every ``dc:``/``sp:`` key of the
-resources, ``tags``, ``groups`` (collection ids), ``res_format`` and
-``res_name``, the value as ``jsonb`` (a string, number or boolean). Its
-primary key ``(key, value, dataset_id)`` serves equality (one index lookup),
-ranges (jsonb orders numbers as numbers) and facets (an index-only scan of
-the key). Everything else (state, visibility, circle, dates, titles) is read
-from the ``dataset`` table itself.
+punctuation), the dataset revision it was made from, a fingerprint of the
+whole document and a number (``migrations/0004_numbers.py``).
+``search_pg_value`` holds one row per dataset, field and value for the
+multi-valued fields: every ``dc:``/``sp:`` key of the resources, ``tags``,
+``groups`` (collection ids), ``res_format`` and ``res_name``, the value as
+``jsonb`` (a string, number or boolean; a number also as ``float_value``),
+with the dataset's document number. Its primary key ``(key, value,
+dataset_id)`` serves equality (one index lookup) and text ranges, an index
+of ``float_value`` number ranges, the index ``(key, value) INCLUDE
+(document_number)`` facets. Everything else (state, visibility,
+circle, dates, titles) is read from the ``dataset`` table itself.
 """
 import peewee as pw
 
@@ -37,6 +39,7 @@ class SearchDocument(BaseModel):
     stems = _TSVector()
     words = _TSVector()
     fingerprint = pw.CharField()
+    number = pw.BigIntegerField(null=True)  # given by the database; kept while it exists
 
     class Meta:
         table_name = "search_pg_document"
@@ -48,6 +51,8 @@ class SearchValue(BaseModel):
     key = pw.TextField()
     value = _JSONB()
     dataset_id = pw.CharField()
+    document_number = pw.BigIntegerField()
+    float_value = pw.DoubleField(null=True)  # a number value as a double, else NULL
 
     class Meta:
         table_name = "search_pg_value"

@@ -133,18 +133,17 @@ def _meta_range(node):
         low, high = node.low, node.high
     if low is None and high is None:
         return _with_value(node.field, None)
-    # jsonb orders by type first (strings < numbers < booleans): between two numbers
-    # (or strings) lie only numbers (strings). An open range needs the type tested,
-    # which the planner cannot estimate (a nested loop over thousands of matches).
-    condition = TRUE
-    if low is None or high is None:
-        condition = _TYPE == ("number" if numeric else "string")
+    if numeric:  # numbers have their own column (NULL for other values) and index
+        column, bound, condition = SearchValue.float_value, float, TRUE
+    else:
+        # jsonb orders by type first (strings < numbers < booleans): between two strings
+        # lie only strings; an open range needs the type tested
+        column, bound = SearchValue.value, _jsonb
+        condition = TRUE if low is not None and high is not None else _TYPE == "string"
     if low is not None:
-        condition &= (SearchValue.value >= _jsonb(low)) if node.inclusive else (
-            SearchValue.value > _jsonb(low))
+        condition &= (column >= bound(low)) if node.inclusive else (column > bound(low))
     if high is not None:
-        condition &= (SearchValue.value <= _jsonb(high)) if node.inclusive else (
-            SearchValue.value < _jsonb(high))
+        condition &= (column <= bound(high)) if node.inclusive else (column < bound(high))
     return _with_value(node.field, condition)
 
 

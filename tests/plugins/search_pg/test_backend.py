@@ -158,6 +158,11 @@ def _counts(client, field, user=None):
     return response.get_json()["result"]["facets"][field]
 
 
+def _number(dataset):
+    """The number of ``dataset``'s search document."""
+    return SearchDocument.get(SearchDocument.dataset_id == dataset.id).number
+
+
 @postgresql_backend
 def test_kept_facet_values_count_every_write_of_another_host(
         app, app_config, api, another_app, tmp_path, make_user, make_circle, make_dataset,
@@ -184,13 +189,14 @@ def test_kept_facet_values_count_every_write_of_another_host(
     assert reread == []  # its document was written again, the same
     third = make_dataset(owner, circle, title="C", tags=[{"name": "glass"}])
     assert _counts(other, "tags") == {"beads": 2, "cells": 1, "glass": 1}
-    assert reread == [([third.id], [])]
+    assert reread == [([_number(third)], [])]
     assert _counts(other, "res_format", owner) == {v: 3 for v in formats}
+    purged = _number(first)
     status, body = api("dataset_purge", make_user("admin", sysadmin=True), id=first.id)
     assert status == 200, body
     assert _counts(other, "tags", owner) == {"beads": 1, "cells": 1, "glass": 1}
     assert _counts(other, "res_format", owner) == formats
-    assert reread[-1] == ([], [first.id])
+    assert reread[-1] == ([], [purged])
 
 
 @postgresql_backend
@@ -238,3 +244,45 @@ def test_status_page_shows_the_documents_and_what_this_process_keeps(
     assert row("Facet keys kept by this process") == "1"
     SearchDocument.delete().where(SearchDocument.dataset_id == dataset.id).execute()
     assert row("Answers searches").startswith("no: 1 datasets without a current document")
+
+
+@postgresql_backend
+def test_document_numbers_are_given_to_the_documents_of_an_older_database(
+        app, make_user, make_circle, make_dataset, make_resource, rtdc_files):
+    """Migration 0004 numbers the documents and values an instance already has and gives
+    number values their column: facets and ranges find them; a document written
+    afterwards keeps its number."""
+    from playhouse.migrations import Runner
+    from dcorlite.db import database
+    from dcorlite.jobs import runner as jobs
+    owner = make_user("owner")
+    circle = make_circle(owner, name="lab")
+    first = make_dataset(owner, circle, tags=[{"name": "beads"}], active=False)
+    make_dataset(owner, circle, tags=[{"name": "beads"}, {"name": "cells"}], active=False)
+    measured = make_resource(owner, first, rtdc_files["fmt-hdf5_fl_2017"])  # flow rate 0.16
+    jobs.process_resource(app, measured.id, only={"dc_schemas.dc_metadata"})
+    for column in ("document_number", "float_value"):  # their indexes go with them
+        database.execute_sql(f"ALTER TABLE search_pg_value DROP COLUMN {column}")
+    database.execute_sql("ALTER TABLE search_pg_document DROP COLUMN number")
+    runner = Runner(database.obj, search_pg.MIGRATIONS, table_name="migrations_search_pg")
+    runner.History.delete().where(runner.History.name.startswith("0004")).execute()
+    assert runner.up() == ["0004_numbers"]
+    numbers = dict(SearchDocument.select(SearchDocument.dataset_id, SearchDocument.number)
+                   .tuples())
+    assert len(numbers) == 2 and len(set(numbers.values())) == 2 and None not in numbers.values()
+    values = list(SearchValue.select())
+    assert {(v.dataset_id, v.document_number) for v in values} == {
+        (v.dataset_id, numbers[v.dataset_id]) for v in values}
+    query = parse_search_params({"q": "*:*", "facet.field": '["tags"]',
+                                 "include_drafts": "true"})
+    assert searching.search(query, owner, facets.FacetValues()).facets["tags"] == {
+        "beads": 2, "cells": 1}
+    for low, high, found in ((0.1, 0.2, 1), (0.2, 1, 0)):
+        query = parse_search_params({"q": "*:*", "include_drafts": "true",
+                                     "fq": f"dc\\:setup\\:flow\\ rate:[{low} TO {high}]"})
+        assert searching.search(query, owner, facets.FacetValues()).count == found
+    with database.atomic():
+        search_pg.documents.write(first.id)
+    assert _number(first) == numbers[first.id]
+    third = make_dataset(owner, circle, tags=[{"name": "glass"}])
+    assert _number(third) > max(numbers.values())
