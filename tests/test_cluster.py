@@ -4,7 +4,8 @@ Both ``dcorlite serve`` processes (two "hosts": instance folders of their
 own, holding nothing but logs) and both ``dcorlite worker`` processes share
 one PostgreSQL database (with its search backend), one S3 server and one
 Redis queue; their settings differ in nothing but the port. Twenty DCOR-Aid
-clients upload at once, half through each server. Part-way, one worker and
+clients upload at once, half through each server, each searching for its
+dataset the moment it has made it. Part-way, one worker and
 one server are killed (SIGKILL); the server is started again, as a service
 manager would, and a client whose server died goes on through the other one,
 as behind nginx. Every upload must complete and verify, every resource be
@@ -145,6 +146,10 @@ class Client:
                                      "authors": "Alice", "license_id": "CC0-1.0",
                                      "owner_org": server.circle["name"], "private": True},
                                     api=api)
+                # DCOR-Aid looks for what it made the moment after, while the others write
+                found = api.get("package_search", fq=f"id:{ds['id']}", include_drafts="true",
+                                include_private="true")
+                assert [d["id"] for d in found["results"]] == [ds["id"]], found
                 job = UploadJob(api, ds["id"], [self.path])
                 job.task_compress_resources()
                 job.task_upload_resources()
